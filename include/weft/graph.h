@@ -1,0 +1,172 @@
+/**
+ * \file weft/graph.h
+ * \brief Building a lazy task graph with delayed calls.
+ *
+ * A weft_graph owns its nodes. Each node is a deferred call `fn(args...)`
+ * whose arguments are literals or the results of other nodes. Nothing runs
+ * until weft_compute() (weft/compute.h) asks for some nodes' results.
+ *
+ * Thread-safety: building a graph (weft_delayed and friends) is not
+ * thread-safe; one thread builds a graph at a time, and not while a compute
+ * of it runs. Different graphs may be built on different threads.
+ *
+ * Errors: a graph keeps the last error that happened to it (a failed
+ * delayed call or a failed compute): weft_graph_error() gives its message.
+ * A failed delayed call returns WEFT_NODE_NONE; using WEFT_NODE_NONE as an
+ * argument or target fails in turn, so a chain of calls can be checked once,
+ * at the end.
+ */
+#ifndef WEFT_GRAPH_H
+#define WEFT_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errno.h"
+#include "value.h"
+#include "version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A task graph under construction. Opaque; owns its nodes. */
+typedef struct weft_graph weft_graph;
+/** What a running task gets: its key, its worker, the way to report errors. */
+typedef struct weft_ctx weft_ctx;
+
+/** A handle to a node of one graph. Cheap to copy; valid while the graph
+ *  lives. The id encodes the graph, so a node of another graph is caught. */
+typedef struct weft_node {
+	uint32_t id;
+} weft_node;
+
+/** The node no successful call returns (id 0). */
+#define WEFT_NODE_NONE ((weft_node) { 0 })
+/** The most nodes one graph holds. */
+#define WEFT_MAX_NODES ((size_t)0xFFFFFF)
+
+/** True when `n` is not WEFT_NODE_NONE. */
+static inline int
+weft_node_ok(weft_node n)
+{
+	return n.id != 0;
+}
+
+/**
+ * A task function. `args` holds `nargs` *borrowed* values: do not release
+ * them; retain one to keep it in the result. `*out` starts as NIL and
+ * receives an *owned* value. Return WEFT_OK, or an error: usually
+ * `return weft_fail(ctx, "division by zero");`. On error, whatever was
+ * stored in `*out` is released. A task may run on any worker thread.
+ */
+typedef int (*weft_fn)(
+    weft_ctx *ctx, size_t nargs, const weft_value *args, weft_value *out);
+
+/** One argument of a delayed call: a node reference or a literal value. */
+typedef struct weft_arg {
+	uint32_t kind; /* private: 1 ref, 2 literal, 3 end-of-list marker */
+	weft_node node;
+	weft_value lit;
+} weft_arg;
+
+/** An argument that is the result of node `n`. */
+WEFT_API weft_arg weft_ref(weft_node n);
+/** A literal argument. The graph takes ownership of `v` when the arg is
+ *  passed to a delayed call (even when that call fails). */
+WEFT_API weft_arg weft_lit(weft_value v);
+
+/** A new, empty graph; NULL when out of memory. Free with weft_graph_free. */
+WEFT_API weft_graph *weft_graph_new(void);
+/** Frees the graph, its nodes, literals and persisted values. NULL is ok.
+ *  Every weft_node of it becomes invalid. Must not run during a compute. */
+WEFT_API void weft_graph_free(weft_graph *g);
+
+/**
+ * Adds the deferred call `fn(args[0..nargs))` and returns its node, or
+ * WEFT_NODE_NONE on error (no memory, NULL fn, a ref to another graph, to
+ * WEFT_NODE_NONE, or the graph is full); weft_graph_error() says which.
+ * Literals in `args` are owned by the graph from now on, also on failure.
+ * `args` itself is only read. Any number of arguments is allowed.
+ */
+WEFT_API weft_node weft_delayed(
+    weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args);
+
+/**
+ * Like weft_delayed(), and names the node `key` (copied). Keys are unique
+ * in a graph: a key already in use fails with WEFT_EINVAL. `key` NULL is
+ * the same as weft_delayed().
+ */
+WEFT_API weft_node weft_delayed_named(weft_graph *g, const char *key,
+    weft_fn fn, size_t nargs, const weft_arg *args);
+
+/** \cond PRIVATE */
+#define WEFT__ARG_END ((weft_arg) { 3, { 0 }, { 0, { 0 }, { 0 } } })
+#define WEFT__NARGS(...)                                                      \
+	(sizeof((weft_arg[]) { __VA_ARGS__ }) / sizeof(weft_arg) - 1)
+#define WEFT__DELAYED(g, key, fn, ...)                                        \
+	weft_delayed_named((g), (key), (fn), WEFT__NARGS(__VA_ARGS__),        \
+	    (const weft_arg[]) { __VA_ARGS__ })
+/** \endcond */
+
+/**
+ * `WEFT_DELAYED(g, fn, arg...)`: weft_delayed() with the weft_args written
+ * inline, e.g. `WEFT_DELAYED(g, add, weft_ref(x), weft_lit(weft_int(1)))`.
+ * Zero arguments are fine: `WEFT_DELAYED(g, make)`.
+ */
+#define WEFT_DELAYED(...) WEFT__DELAYED_A(__VA_ARGS__, WEFT__ARG_END)
+#define WEFT__DELAYED_A(g, fn, ...) WEFT__DELAYED(g, NULL, fn, __VA_ARGS__)
+/** `WEFT_DELAYED_NAMED(g, "key", fn, arg...)`: the same with a key. */
+#define WEFT_DELAYED_NAMED(...)                                               \
+	WEFT__DELAYED_NAMED_A(__VA_ARGS__, WEFT__ARG_END)
+#define WEFT__DELAYED_NAMED_A(g, key, fn, ...)                                \
+	WEFT__DELAYED(g, key, fn, __VA_ARGS__)
+
+/** Number of nodes in the graph. */
+WEFT_API size_t weft_graph_size(const weft_graph *g);
+
+/**
+ * The node named `key`, or WEFT_NODE_NONE when no node has that key.
+ * Unnamed nodes are found by their default key too ("node-17").
+ */
+WEFT_API weft_node weft_graph_find(const weft_graph *g, const char *key);
+
+/**
+ * Writes the key of `n` into `buf` (at most `size` bytes, NUL-terminated)
+ * and returns `buf`. Unnamed nodes get a default key, `node-<index>`.
+ * An invalid node gives "?". Thread-safe against concurrent readers.
+ */
+WEFT_API const char *weft_node_key(
+    const weft_graph *g, weft_node n, char *buf, size_t size);
+
+/**
+ * The message of the last error of `g`: a failed delayed call ("delayed:
+ * argument 2 refers to another graph") or a failed compute ("task 'bad-div'
+ * failed: division by zero"). Empty string when none. The text lives until
+ * the next call that changes it or weft_graph_free().
+ */
+WEFT_API const char *weft_graph_error(const weft_graph *g);
+/** The code of the last error of `g` (WEFT_OK when none). */
+WEFT_API int weft_graph_errcode(const weft_graph *g);
+/** Forgets the last error. */
+WEFT_API void weft_graph_clear_error(weft_graph *g);
+
+/* -- inside a running task ----------------------------------------------- */
+
+/**
+ * Records a message for the running task's failure and returns WEFT_ETASK,
+ * so a task can `return weft_fail(ctx, "bad row %zu", i);`. The message is
+ * truncated to 1000 bytes. The compute reports it with the node's key.
+ */
+WEFT_API int weft_fail(weft_ctx *ctx, const char *fmt, ...) WEFT_PRINTF(2, 3);
+/** The index of the worker running the task (0-based), or -1 off the pool. */
+WEFT_API int weft_ctx_worker(const weft_ctx *ctx);
+/** The running task's node. */
+WEFT_API weft_node weft_ctx_node(const weft_ctx *ctx);
+/** The running task's key (see weft_node_key); valid during the task. */
+WEFT_API const char *weft_ctx_key(weft_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

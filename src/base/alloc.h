@@ -1,0 +1,24 @@
+/*
+ * Every allocation of the library goes through these wrappers, so that an
+ * allocator hook (and allocation-failure injection in tests) has one place
+ * to act. They never abort: NULL means out of memory, and callers turn it
+ * into WEFT_ENOMEM.
+ */
+#ifndef WEFT_BASE_ALLOC_H
+#define WEFT_BASE_ALLOC_H
+
+#include <stddef.h>
+
+void *weft__malloc(size_t size);
+void *weft__calloc(size_t n, size_t size);
+void *weft__realloc(void *p, size_t size);
+/* free() that preserves errno, as uv__free does. NULL is ignored. */
+void weft__free(void *p);
+/* Duplicates a NUL-terminated string; NULL on no memory. */
+char *weft__strdup(const char *s);
+
+/* Grows *buf (of *cap elements of `elem` bytes) to hold at least `need`
+ * elements, doubling. 0 or WEFT_ENOMEM (overflow counts as no memory). */
+int weft__grow(void **buf, size_t *cap, size_t need, size_t elem);
+
+#endif
