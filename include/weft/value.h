@@ -77,13 +77,17 @@ WEFT_API weft_value weft_float(double d);
 
 /** Copies the NUL-terminated string `s`. NIL if `s` is NULL or on no memory. */
 WEFT_API weft_value weft_str(const char *s);
-/** Copies `n` bytes of `s` (which may hold NULs) and adds a terminating NUL. */
+/** Copies `n` bytes of `s` (which may hold NULs) and adds a terminating NUL.
+ *  `s` may be NULL when n is 0 (an empty string); NIL if `s` is NULL and
+ *  n > 0, or on no memory. */
 WEFT_API weft_value weft_str_n(const char *s, size_t n);
-/** Copies `n` bytes from `p` (`p` may be NULL when n is 0). */
+/** Copies `n` bytes from `p` (`p` may be NULL when n is 0). NIL if `p` is
+ *  NULL and n > 0, or on no memory. */
 WEFT_API weft_value weft_bytes(const void *p, size_t n);
 /** Copies `n` doubles from `p`; p == NULL gives `n` zeros. */
 WEFT_API weft_value weft_f64s(const double *p, size_t n);
-/** A list of `n` items; each item is *retained* (the caller keeps its own). */
+/** A list of `n` items; each item is *retained* (the caller keeps its own).
+ *  `items` == NULL gives `n` NILs. */
 WEFT_API weft_value weft_list(size_t n, const weft_value *items);
 /**
  * Wraps a user pointer. The value owns `ptr`: `free_fn(ptr)` is called once,
@@ -92,18 +96,22 @@ WEFT_API weft_value weft_list(size_t n, const weft_value *items);
  */
 WEFT_API weft_value weft_ptr(void *ptr, weft_ptr_free_fn free_fn);
 
-/** Like weft_f64s(p, n) but reports failure: WEFT_OK or WEFT_ENOMEM. */
+/** Like weft_f64s(p, n) but reports failure: WEFT_OK, WEFT_ENOMEM (then
+ *  *out is NIL) or WEFT_EINVAL (`out` is NULL). */
 WEFT_API int weft_f64s_new(size_t n, const double *p, weft_value *out);
 /**
  * A list of `n` NIL items to be filled with weft_list_set() before it is
- * shared. WEFT_OK or WEFT_ENOMEM (then *out is NIL).
+ * shared. WEFT_OK, WEFT_ENOMEM (then *out is NIL) or WEFT_EINVAL (`out` is
+ * NULL).
  */
 WEFT_API int weft_list_new(size_t n, weft_value *out);
 /**
  * Stores `item` at index `i` of a list made by weft_list_new() and not yet
  * shared. Takes ownership of `item` (also on error, when it is released);
- * the previous item is released. WEFT_EINVAL when `list` is not a list or
- * `i` is out of range.
+ * the previous item is released. WEFT_EINVAL when `list` is NULL or not a
+ * list, `i` is out of range, or the list is shared (its reference count is
+ * above 1: then it is immutable, and this also refuses a list set into
+ * itself).
  */
 WEFT_API int weft_list_set(weft_value *list, size_t i, weft_value item);
 
@@ -117,10 +125,12 @@ WEFT_API void weft_value_release(weft_value *v);
 /* -- accessors (all borrow; none fails: a wrong type gives a zero) ------ */
 
 WEFT_API weft_type weft_type_of(weft_value v);
-/** "nil", "bool", "int", "float", "str", "bytes", "list", "f64s", "ptr". */
+/** "nil", "bool", "int", "float", "str", "bytes", "list", "f64s", "ptr";
+ *  "unknown" for any other number. Static storage. */
 WEFT_API const char *weft_type_name(weft_type t);
 WEFT_API bool weft_is_nil(weft_value v);
-/** INT; a FLOAT truncated toward zero; BOOL as 0/1; otherwise 0. */
+/** INT; a FLOAT truncated toward zero (saturating at INT64_MIN/INT64_MAX,
+ *  NaN gives 0); BOOL as 0/1; otherwise 0. */
 WEFT_API int64_t weft_as_int(weft_value v);
 /** FLOAT; an INT converted; BOOL as 0/1; otherwise 0.0. */
 WEFT_API double weft_as_float(weft_value v);
@@ -137,14 +147,17 @@ WEFT_API const void *weft_bytes_data(weft_value v);
 WEFT_API weft_value weft_list_get(weft_value v, size_t i);
 /** The doubles of an F64S value, or NULL. */
 WEFT_API const double *weft_f64s_data(weft_value v);
-/** Writable doubles of an F64S value that the caller holds alone. */
+/** Writable doubles of an F64S value that the caller holds alone; NULL for
+ *  other types and when the value is shared (reference count above 1). */
 WEFT_API double *weft_f64s_data_mut(weft_value v);
 /** The user pointer of a PTR value, or NULL. */
 WEFT_API void *weft_ptr_get(weft_value v);
 
 /**
  * Deep equality: same type and same content (lists item by item, F64S and
- * FLOAT by bit pattern, so NaN equals NaN; PTR by pointer identity).
+ * FLOAT by bit pattern, so NaN equals NaN and 0.0 differs from -0.0; PTR by
+ * pointer identity). Iterative: lists nested beyond 32 levels take heap
+ * memory, and if that runs out the answer is false (cannot prove equal).
  */
 WEFT_API bool weft_value_equal(weft_value a, weft_value b);
 
