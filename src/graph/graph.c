@@ -1,0 +1,373 @@
+#include "graph/graph.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/atomic.h"
+
+/* Tags 1..255 cycle, so a node of a recently freed or another live graph
+ * is caught unless 255 graphs were made in between (a best effort that
+ * costs nothing on the hot path). */
+static _Atomic uint32_t weft__next_tag;
+
+weft_arg
+weft_ref(weft_node n)
+{
+	weft_arg a = { 1, n, { 0, { 0 }, { 0 } } };
+	return a;
+}
+
+weft_arg
+weft_lit(weft_value v)
+{
+	weft_arg a = { 2, { 0 }, v };
+	return a;
+}
+
+weft_graph *
+weft_graph_new(void)
+{
+	weft_graph *g = weft__calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->tag = weft_atomic_add_relaxed(&weft__next_tag, 1) % 255 + 1;
+	return g;
+}
+
+void
+weft_graph_free(weft_graph *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nlits; i++)
+		weft_value_release(&g->lits[i]);
+	weft__free(g->nodes);
+	weft__free(g->args);
+	weft__free(g->edge_next);
+	weft__free(g->edge_dst);
+	weft__free(g->lits);
+	weft__free(g->keys);
+	weft__free(g->kmap);
+	weft__free(g);
+}
+
+int
+weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(g->err, sizeof g->err, fmt, ap);
+	va_end(ap);
+	g->errcode = code;
+	return code;
+}
+
+const char *
+weft_graph_error(const weft_graph *g)
+{
+	return g ? g->err : "no graph";
+}
+
+int
+weft_graph_errcode(const weft_graph *g)
+{
+	return g ? g->errcode : WEFT_EINVAL;
+}
+
+void
+weft_graph_clear_error(weft_graph *g)
+{
+	if (g) {
+		g->err[0] = '\0';
+		g->errcode = WEFT_OK;
+	}
+}
+
+size_t
+weft_graph_size(const weft_graph *g)
+{
+	return g ? g->n : 0;
+}
+
+uint32_t
+weft__graph_index(const weft_graph *g, weft_node n)
+{
+	uint32_t i = n.id & WEFT__INDEX_MASK;
+	if ((n.id >> WEFT__INDEX_BITS) != g->tag || i >= g->n)
+		return WEFT__NONE;
+	return i;
+}
+
+weft_node
+weft__graph_node(const weft_graph *g, uint32_t index)
+{
+	weft_node n = { (g->tag << WEFT__INDEX_BITS) | index };
+	return n;
+}
+
+/* -- keys ---------------------------------------------------------------- */
+
+static uint64_t
+weft__hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static const char *
+weft__key_at(const weft_graph *g, uint32_t i)
+{
+	return g->nodes[i].key ? g->keys + g->nodes[i].key - 1 : NULL;
+}
+
+/* The slot of `key` in kmap: its node, or the empty slot where it goes. */
+static size_t
+weft__kmap_slot(const weft_graph *g, const char *key)
+{
+	size_t mask = g->kmap_cap - 1;
+	size_t s = (size_t)weft__hash(key) & mask;
+	while (g->kmap[s] && strcmp(weft__key_at(g, g->kmap[s] - 1), key))
+		s = (s + 1) & mask;
+	return s;
+}
+
+static int
+weft__kmap_grow(weft_graph *g)
+{
+	if ((g->nkeys + 1) * 2 <= g->kmap_cap)
+		return WEFT_OK;
+	size_t ncap = g->kmap_cap ? g->kmap_cap * 2 : 64;
+	uint32_t *old = g->kmap;
+	size_t ocap = g->kmap_cap;
+	g->kmap = weft__calloc(ncap, sizeof *g->kmap);
+	if (!g->kmap) {
+		g->kmap = old;
+		return WEFT_ENOMEM;
+	}
+	g->kmap_cap = ncap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			g->kmap[weft__kmap_slot(g, weft__key_at(g, old[i] - 1))] =
+			    old[i];
+	weft__free(old);
+	return WEFT_OK;
+}
+
+/* Parses a default key "node-<i>"; WEFT__NONE if `key` is not one. */
+static uint32_t
+weft__default_key_index(const char *key)
+{
+	if (strncmp(key, "node-", 5) != 0 || key[5] < '0' || key[5] > '9')
+		return WEFT__NONE;
+	char *end;
+	unsigned long v = strtoul(key + 5, &end, 10);
+	if (*end || v > WEFT__INDEX_MASK)
+		return WEFT__NONE;
+	return (uint32_t)v;
+}
+
+weft_node
+weft_graph_find(const weft_graph *g, const char *key)
+{
+	if (!g || !key)
+		return WEFT_NODE_NONE;
+	if (g->kmap_cap) {
+		size_t s = weft__kmap_slot(g, key);
+		if (g->kmap[s])
+			return weft__graph_node(g, g->kmap[s] - 1);
+	}
+	uint32_t i = weft__default_key_index(key);
+	if (i < g->n && !g->nodes[i].key)
+		return weft__graph_node(g, i);
+	return WEFT_NODE_NONE;
+}
+
+const char *
+weft__graph_key(const weft_graph *g, uint32_t i, char *buf, size_t size)
+{
+	const char *k = weft__key_at(g, i);
+	if (k)
+		snprintf(buf, size, "%s", k);
+	else
+		snprintf(buf, size, "node-%" PRIu32, i);
+	return buf;
+}
+
+const char *
+weft_node_key(const weft_graph *g, weft_node n, char *buf, size_t size)
+{
+	if (!buf || size == 0)
+		return "";
+	uint32_t i = g ? weft__graph_index(g, n) : WEFT__NONE;
+	if (i == WEFT__NONE) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	return weft__graph_key(g, i, buf, size);
+}
+
+/* -- delayed ------------------------------------------------------------- */
+
+static void
+weft__release_lits(size_t nargs, const weft_arg *args)
+{
+	for (size_t i = 0; i < nargs; i++)
+		if (args[i].kind == 2) {
+			weft_value v = args[i].lit;
+			weft_value_release(&v);
+		}
+}
+
+/* Checks the arguments before anything is added, so that a failed call
+ * leaves the graph as it was. */
+static int
+weft__check_args(
+    weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args, size_t *nlit)
+{
+	if (!fn)
+		return weft__graph_set_error(
+		    g, WEFT_EINVAL, "delayed: the function is NULL");
+	if (nargs && !args)
+		return weft__graph_set_error(g, WEFT_EINVAL,
+		    "delayed: %zu arguments but the array is NULL", nargs);
+	if (g->n >= WEFT_MAX_NODES)
+		return weft__graph_set_error(g, WEFT_ENOMEM,
+		    "delayed: the graph is full (%zu nodes)", g->n);
+	if (nargs > UINT32_MAX / 2 || g->nslots + nargs > UINT32_MAX / 2)
+		return weft__graph_set_error(g, WEFT_ENOMEM,
+		    "delayed: too many arguments in the graph");
+	*nlit = 0;
+	for (size_t i = 0; i < nargs; i++) {
+		if (args[i].kind == 2) {
+			(*nlit)++;
+			continue;
+		}
+		if (args[i].kind != 1)
+			return weft__graph_set_error(g, WEFT_EINVAL,
+			    "delayed: argument %zu is not a weft_ref() or "
+			    "weft_lit()",
+			    i);
+		if (!weft_node_ok(args[i].node))
+			return weft__graph_set_error(g, WEFT_EINVAL,
+			    "delayed: argument %zu refers to WEFT_NODE_NONE "
+			    "(an earlier delayed call failed?)",
+			    i);
+		if (weft__graph_index(g, args[i].node) == WEFT__NONE)
+			return weft__graph_set_error(g, WEFT_EINVAL,
+			    "delayed: argument %zu refers to a node of another "
+			    "graph",
+			    i);
+	}
+	if (g->nlits + *nlit > WEFT__ARG_LIT - 1)
+		return weft__graph_set_error(g, WEFT_ENOMEM,
+		    "delayed: too many literals in the graph");
+	return WEFT_OK;
+}
+
+static int
+weft__reserve(weft_graph *g, size_t nargs, size_t nlit)
+{
+	size_t sc = g->slots_cap;
+	if (weft__grow((void **)&g->nodes, &g->cap, g->n + 1, sizeof *g->nodes))
+		return WEFT_ENOMEM;
+	if (weft__grow((void **)&g->lits, &g->lits_cap, g->nlits + nlit,
+		sizeof *g->lits))
+		return WEFT_ENOMEM;
+	/* the three slot arrays grow together */
+	if (weft__grow((void **)&g->args, &sc, g->nslots + nargs,
+		sizeof *g->args))
+		return WEFT_ENOMEM;
+	if (sc != g->slots_cap) {
+		uint32_t *a = weft__realloc(g->edge_next, sc * sizeof *a);
+		if (!a)
+			goto undo;
+		g->edge_next = a;
+		a = weft__realloc(g->edge_dst, sc * sizeof *a);
+		if (!a)
+			goto undo;
+		g->edge_dst = a;
+		g->slots_cap = sc;
+	}
+	return WEFT_OK;
+undo:
+	/* args grew but the others did not: keep the old capacity for all */
+	return WEFT_ENOMEM;
+}
+
+weft_node
+weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
+    const weft_arg *args)
+{
+	size_t nlit = 0;
+	if (!g) {
+		weft__release_lits(args ? nargs : 0, args);
+		return WEFT_NODE_NONE;
+	}
+	int rc = weft__check_args(g, fn, nargs, args, &nlit);
+	if (rc == WEFT_OK && key) {
+		if (weft__kmap_grow(g) != WEFT_OK) {
+			rc = weft__graph_set_error(g, WEFT_ENOMEM,
+			    "delayed: out of memory for key '%s'", key);
+		} else if (g->kmap[weft__kmap_slot(g, key)]) {
+			rc = weft__graph_set_error(g, WEFT_EINVAL,
+			    "delayed: key '%s' already names a node", key);
+		} else {
+			size_t kl = strlen(key) + 1;
+			if (g->keys_len + kl > UINT32_MAX - 1 ||
+			    weft__grow((void **)&g->keys, &g->keys_cap,
+				g->keys_len + kl, 1))
+				rc = weft__graph_set_error(g, WEFT_ENOMEM,
+				    "delayed: out of memory for key '%s'",
+				    key);
+		}
+	}
+	if (rc == WEFT_OK && weft__reserve(g, nargs, nlit) != WEFT_OK)
+		rc = weft__graph_set_error(
+		    g, WEFT_ENOMEM, "delayed: out of memory");
+	if (rc != WEFT_OK) {
+		weft__release_lits(args ? nargs : 0, args);
+		return WEFT_NODE_NONE;
+	}
+
+	uint32_t self = (uint32_t)g->n++;
+	weft__node *nd = &g->nodes[self];
+	nd->fn = fn;
+	nd->arg0 = (uint32_t)g->nslots;
+	nd->nargs = (uint32_t)nargs;
+	nd->key = 0;
+	nd->succ_head = WEFT__NONE;
+	for (size_t i = 0; i < nargs; i++) {
+		uint32_t s = (uint32_t)g->nslots++;
+		if (args[i].kind == 2) {
+			g->args[s] = (uint32_t)g->nlits | WEFT__ARG_LIT;
+			g->lits[g->nlits++] = args[i].lit;
+			continue;
+		}
+		uint32_t in = args[i].node.id & WEFT__INDEX_MASK;
+		g->args[s] = in;
+		g->edge_dst[s] = self;
+		g->edge_next[s] = g->nodes[in].succ_head;
+		g->nodes[in].succ_head = s;
+	}
+	if (key) {
+		size_t kl = strlen(key) + 1;
+		memcpy(g->keys + g->keys_len, key, kl);
+		nd->key = (uint32_t)g->keys_len + 1;
+		g->keys_len += kl;
+		g->kmap[weft__kmap_slot(g, key)] = self + 1;
+		g->nkeys++;
+	}
+	return weft__graph_node(g, self);
+}
+
+weft_node
+weft_delayed(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
+{
+	return weft_delayed_named(g, NULL, fn, nargs, args);
+}

@@ -1,0 +1,65 @@
+/*
+ * The graph's private representation, shared with the run layer.
+ *
+ * Nodes live in one flat array, indexed by creation order. A node can only
+ * refer to nodes that already exist, so index order is a topological order:
+ * a graph built with delayed calls has no cycles, and a reverse sweep over
+ * the indexes visits every consumer before its inputs (the cull needs no
+ * stack).
+ *
+ * Arguments live in one flat array of 32-bit slots: a node index, or a
+ * literal's index with WEFT__ARG_LIT set. Each reference slot is also an
+ * edge of its input's successor chain (edge_next, edge_dst), so successor
+ * lists are built in O(1) per argument while the graph is built, with no
+ * per-node allocation and no rebuild before a compute.
+ */
+#ifndef WEFT_GRAPH_GRAPH_H
+#define WEFT_GRAPH_GRAPH_H
+
+#include <stdint.h>
+
+#include "weft/graph.h"
+
+#define WEFT__ARG_LIT 0x80000000u
+#define WEFT__NONE 0xFFFFFFFFu
+#define WEFT__INDEX_BITS 24
+#define WEFT__INDEX_MASK ((1u << WEFT__INDEX_BITS) - 1)
+
+typedef struct weft__node {
+	weft_fn fn;
+	uint32_t arg0;	    /* first slot in g->args */
+	uint32_t nargs;	    /* slots */
+	uint32_t key;	    /* offset + 1 in g->keys; 0 = unnamed */
+	uint32_t succ_head; /* first edge (slot index) of the successor
+			       chain, WEFT__NONE when none */
+} weft__node;
+
+struct weft_graph {
+	uint32_t tag; /* top 8 bits of every node id of this graph */
+	weft__node *nodes;
+	size_t n, cap;
+	uint32_t *args;	     /* slot: node index or literal | ARG_LIT */
+	uint32_t *edge_next; /* per slot: next edge of the same input */
+	uint32_t *edge_dst;  /* per slot: the consuming node */
+	size_t nslots, slots_cap;
+	weft_value *lits;
+	size_t nlits, lits_cap;
+	char *keys; /* NUL-separated key strings */
+	size_t keys_len, keys_cap;
+	uint32_t *kmap; /* open addressing: node index + 1, 0 = empty */
+	size_t kmap_cap, nkeys;
+	int errcode;
+	char err[1200];
+};
+
+/* The node index behind a handle, or WEFT__NONE if it is not of g. */
+uint32_t weft__graph_index(const weft_graph *g, weft_node n);
+weft_node weft__graph_node(const weft_graph *g, uint32_t index);
+/* Records the graph's last error (printf-style). Returns `code`. */
+int weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)
+    WEFT_PRINTF(3, 4);
+/* The key of node `i` (named, or the default "node-<i>"). */
+const char *weft__graph_key(
+    const weft_graph *g, uint32_t i, char *buf, size_t size);
+
+#endif

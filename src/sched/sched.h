@@ -1,0 +1,58 @@
+/*
+ * The scheduler's internal interface. It runs *jobs*, not graph nodes: a job
+ * is a 64-bit word whose top 12 bits name a handler registered with the pool
+ * and whose low 52 bits are that handler's argument (a node index, a range,
+ * a pointer). Jobs are what the Chase-Lev deques hold, so a ready task costs
+ * one 8-byte slot and no allocation.
+ */
+#ifndef WEFT_SCHED_SCHED_H
+#define WEFT_SCHED_SCHED_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weft/pool.h"
+
+typedef struct weft__worker weft__worker;
+
+/* Runs one job: `ctx` is the handler's, `arg` the job's low 52 bits. */
+typedef void (*weft__handler_fn)(void *ctx, uint64_t arg, weft__worker *w);
+
+#define WEFT__JOB_ARG_BITS 52
+#define WEFT__JOB_ARG_MASK ((UINT64_C(1) << WEFT__JOB_ARG_BITS) - 1)
+#define WEFT__MAX_HANDLERS 4096 /* so ids fit the top 12 bits */
+
+static inline uint64_t
+weft__job(uint32_t handler, uint64_t arg)
+{
+	return ((uint64_t)handler << WEFT__JOB_ARG_BITS) | arg;
+}
+
+/* Registers a handler; *id is never 0. WEFT_OK or WEFT_EBUSY (table full). */
+int weft__handler_add(
+    weft_pool *p, weft__handler_fn fn, void *ctx, uint32_t *id);
+/* Waits until no worker is inside a job of `id`, then frees the id. Call
+ * only once no job of `id` can be queued any more. */
+void weft__handler_remove(weft_pool *p, uint32_t id);
+
+/* The pool worker running on this thread, or NULL. */
+weft__worker *weft__worker_current(void);
+weft_pool *weft__worker_pool(const weft__worker *w);
+unsigned weft__worker_index(const weft__worker *w);
+
+/* Queues a job on the owner's deque (w must be the calling thread's
+ * worker). When the deque cannot grow, runs the job at once instead: a job
+ * is never dropped. Call weft__notify() after a batch of pushes. */
+void weft__worker_push(weft__worker *w, uint64_t job);
+/* Wakes one sleeping worker if no worker is already looking for work. */
+void weft__notify(weft_pool *p);
+/* Queues a job from any thread (through the injection queue when the
+ * caller is not a worker of p) and wakes a worker. WEFT_OK/WEFT_ENOMEM. */
+int weft__submit(weft_pool *p, uint64_t job);
+
+/* Runs other jobs (own deque, injection queue, steals) until *flag != 0.
+ * For a worker that must wait for work it cannot do itself. */
+void weft__worker_help_until(weft__worker *w, _Atomic uint32_t *flag);
+
+#endif
