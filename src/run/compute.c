@@ -44,6 +44,7 @@ struct weft__run {
 	weft__slot *slots;
 	uint32_t *roots;
 	size_t nroots;
+	uint32_t hi; /* highest node index in the run; slots[0..hi] */
 	WEFT_CACHE_ALIGNED _Atomic uint32_t failed;
 	_Atomic uint32_t targets_left;
 	_Atomic uint32_t done; /* futex word the caller waits on */
@@ -184,6 +185,8 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w)
 		for (uint32_t e = nd->succ_head; e != WEFT__NONE;
 		     e = g->edge_next[e]) {
 			uint32_t s = g->edge_dst[e];
+			if (s > r->hi)
+				continue; /* newer than every target */
 			weft__slot *ss = &r->slots[s];
 			uint32_t p = weft_atomic_load_acquire(&ss->pending);
 			if (p == WEFT__UNUSED)
@@ -241,6 +244,7 @@ static int
 weft__setup(weft__run *r, size_t n, const uint32_t *tidx, uint32_t hi)
 {
 	const weft_graph *g = r->g;
+	r->hi = hi;
 	r->slots = weft__calloc((size_t)hi + 1, sizeof *r->slots);
 	if (!r->slots)
 		return WEFT_ENOMEM;
