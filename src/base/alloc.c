@@ -33,6 +33,19 @@ weft__free(void *p)
 	errno = saved;
 }
 
+void *
+weft__calloc_aligned(size_t n, size_t size, size_t align)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	void *p = NULL;
+	size_t bytes = n * size;
+	if (posix_memalign(&p, align, bytes ? bytes : 1) != 0)
+		return NULL;
+	memset(p, 0, bytes);
+	return p;
+}
+
 char *
 weft__strdup(const char *s)
 {

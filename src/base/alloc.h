@@ -14,6 +14,9 @@ void *weft__calloc(size_t n, size_t size);
 void *weft__realloc(void *p, size_t size);
 /* free() that preserves errno, as uv__free does. NULL is ignored. */
 void weft__free(void *p);
+/* Zeroed memory aligned to `align` (a power of two, >= sizeof(void *)),
+ * for structures with cache-line-aligned members; free with weft__free. */
+void *weft__calloc_aligned(size_t n, size_t size, size_t align);
 /* Duplicates a NUL-terminated string; NULL on no memory. */
 char *weft__strdup(const char *s);
 

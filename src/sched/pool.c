@@ -441,7 +441,7 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	if (o.threads > WEFT__MAX_HANDLERS || o.bind > WEFT_BIND_NONE)
 		goto out;
 	rc = WEFT_ENOMEM;
-	p = weft__calloc(1, sizeof *p);
+	p = weft__calloc_aligned(1, sizeof *p, WEFT_CACHE_LINE);
 	if (!p)
 		goto out;
 	if (pthread_mutex_init(&p->mu, NULL) != 0) {
@@ -456,7 +456,9 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	p->nworkers = o.threads ? o.threads : weft__topo_cores(p->topo);
 	p->spin_ns = (int64_t)(o.spin_us ? o.spin_us : 50) * 1000;
 	p->free_ids = weft__malloc(WEFT__MAX_HANDLERS * sizeof *p->free_ids);
-	p->workers = weft__calloc(p->nworkers, sizeof *p->workers);
+	/* the deques' indexes sit on their own cache lines */
+	p->workers = weft__calloc_aligned(
+	    p->nworkers, sizeof *p->workers, WEFT_CACHE_LINE);
 	if (!p->free_ids || !p->workers)
 		goto fail;
 	/* ids are handed out from the top of the stack: 1 first; 0 = none */
