@@ -93,15 +93,6 @@ weft_graph_size(const weft_graph *g)
 	return g ? g->n : 0;
 }
 
-uint32_t
-weft__graph_index(const weft_graph *g, weft_node n)
-{
-	uint32_t i = n.id & WEFT__INDEX_MASK;
-	if ((n.id >> WEFT__INDEX_BITS) != g->tag || i >= g->n)
-		return WEFT__NONE;
-	return i;
-}
-
 weft_node
 weft__graph_node(const weft_graph *g, uint32_t index)
 {

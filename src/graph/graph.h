@@ -53,7 +53,14 @@ struct weft_graph {
 };
 
 /* The node index behind a handle, or WEFT__NONE if it is not of g. */
-uint32_t weft__graph_index(const weft_graph *g, weft_node n);
+static inline uint32_t
+weft__graph_index(const weft_graph *g, weft_node n)
+{
+	uint32_t i = n.id & WEFT__INDEX_MASK;
+	if ((n.id >> WEFT__INDEX_BITS) != g->tag || i >= g->n)
+		return WEFT__NONE;
+	return i;
+}
 weft_node weft__graph_node(const weft_graph *g, uint32_t index);
 /* Records the graph's last error (printf-style). Returns `code`. */
 int weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)

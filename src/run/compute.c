@@ -45,6 +45,7 @@ struct weft__run {
 	uint32_t *roots;
 	size_t nroots;
 	uint32_t hi; /* highest node index in the run; slots[0..hi] */
+	uint32_t grain; /* roots run in a row by one job, once split */
 	WEFT_CACHE_ALIGNED _Atomic uint32_t failed;
 	_Atomic uint32_t targets_left;
 	_Atomic uint32_t done; /* futex word the caller waits on */
@@ -130,16 +131,17 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	for (uint32_t i = 0; i < nd->nargs; i++)
 		argv[i] = (a[i] & WEFT__ARG_LIT) ? g->lits[a[i] & ~WEFT__ARG_LIT]
 						 : r->slots[a[i]].result;
-	weft_value out = weft_nil();
-	int rc = nd->fn(&ctx, nd->nargs, argv, &out);
+	/* The task writes straight into the result slot (NIL from calloc):
+	 * copying a just-returned value out of a local missed store
+	 * forwarding and stalled every task. */
+	weft_value *out = &r->slots[v].result;
+	int rc = nd->fn(&ctx, nd->nargs, argv, out);
 	if (argv != stackargs)
 		weft__free(argv);
 	if (rc != WEFT_OK) {
-		weft_value_release(&out);
+		weft_value_release(out);
 		weft__record_failure(r, &ctx, rc);
-		return;
 	}
-	r->slots[v].result = out;
 }
 
 /* Drops this node's claim on each input; the last consumer frees it. A
@@ -159,21 +161,26 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
 	}
 }
 
+/* Counts `n` finished targets; the last one wakes the caller. Called once
+ * per job, not per task, so that a compute of a million independent
+ * targets does not bounce one counter between cores a million times. */
 static void
-weft__target_done(weft__run *r)
+weft__targets_done(weft__run *r, uint32_t n)
 {
-	if (weft_atomic_sub_acq_rel(&r->targets_left, 1) == 1) {
+	if (weft_atomic_sub_acq_rel(&r->targets_left, n) == n) {
 		weft_atomic_store_release(&r->done, 1);
 		weft__futex_wake(&r->done, INT32_MAX);
 	}
 }
 
 /* Runs node v, then the ready successor it picks, and so on: a chain runs
- * as a loop on one worker. */
-static void
+ * as a loop on one worker. Returns how many targets it finished; the
+ * caller reports them (after which the run may be gone). */
+static uint32_t
 weft__run_node(weft__run *r, uint32_t v, weft__worker *w)
 {
 	const weft_graph *g = r->g;
+	uint32_t targets = 0;
 	for (;;) {
 		const weft__node *nd = &g->nodes[v];
 		if (!weft_atomic_load_relaxed(&r->failed))
@@ -202,12 +209,10 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w)
 		}
 		if (pushed)
 			weft__notify(r->pool);
-		/* Read after the successors: a target's completion may free
-		 * the run. */
 		if (weft_atomic_load_relaxed(&r->slots[v].refs) & WEFT__TARGET)
-			weft__target_done(r);
+			targets++;
 		if (next == WEFT__NONE)
-			return;
+			return targets;
 		v = next;
 	}
 }
@@ -218,20 +223,25 @@ static void
 weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 {
 	weft__run *r = ctx;
+	uint32_t done = 0;
 	if (!(arg & WEFT__RANGE)) {
-		weft__run_node(r, (uint32_t)arg, w);
-		return;
+		done = weft__run_node(r, (uint32_t)arg, w);
+	} else {
+		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
+		uint32_t hi = (uint32_t)arg & 0x3FFFFFF;
+		while (hi - lo > r->grain) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			weft__worker_push(w,
+			    weft__job(r->handler,
+				WEFT__RANGE | (uint64_t)mid << 26 | hi));
+			weft__notify(r->pool);
+			hi = mid;
+		}
+		for (uint32_t i = lo; i < hi; i++)
+			done += weft__run_node(r, r->roots[i], w);
 	}
-	uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
-	uint32_t hi = (uint32_t)arg & 0x3FFFFFF;
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		weft__worker_push(w, weft__job(r->handler,
-					 WEFT__RANGE | (uint64_t)mid << 26 | hi));
-		weft__notify(r->pool);
-		hi = mid;
-	}
-	weft__run_node(r, r->roots[lo], w);
+	if (done)
+		weft__targets_done(r, done);
 }
 
 /* -- setup ---------------------------------------------------------------- */
@@ -277,7 +287,8 @@ weft__setup(weft__run *r, size_t n, const uint32_t *tidx, uint32_t hi)
 		}
 		weft_atomic_store_relaxed(&s->pending, np);
 		if (np == 0) {
-			if (weft__grow((void **)&r->roots, &rcap, r->nroots + 1,
+			if (r->nroots == rcap &&
+			    weft__grow((void **)&r->roots, &rcap, r->nroots + 1,
 				sizeof *r->roots))
 				return WEFT_ENOMEM;
 			r->roots[r->nroots++] = v;
@@ -350,6 +361,26 @@ weft__release_targets(weft__run *r, size_t n, const uint32_t *tidx)
 		weft_value_release(&r->slots[tidx[i]].result);
 }
 
+/* Moves each target's result to the caller; a target listed again gets a
+ * new reference to the first copy (its slot's `pending`, free once the run
+ * is over, remembers where that is). */
+static void
+weft__collect(weft__run *r, size_t n, const uint32_t *tidx, weft_value *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		weft__slot *s = &r->slots[tidx[i]];
+		if (weft_atomic_load_relaxed(&s->refs) & WEFT__TARGET) {
+			res[i] = s->result;
+			s->result = weft_nil();
+			weft_atomic_store_relaxed(&s->refs, 0);
+			weft_atomic_store_relaxed(&s->pending, (uint32_t)i);
+		} else {
+			res[i] = weft_value_retain(
+			    res[weft_atomic_load_relaxed(&s->pending)]);
+		}
+	}
+}
+
 int
 weft_compute(weft_graph *g, size_t n, const weft_node *targets,
     weft_value *results, const weft_opts *opts)
@@ -399,6 +430,11 @@ weft_compute(weft_graph *g, size_t n, const weft_node *targets,
 	r.g = g;
 	r.pool = pool;
 	rc = weft__setup(&r, n, tidx, hi);
+	/* Split the roots until each worker has ~16 chunks to steal, and no
+	 * chunk holds more than 64 roots: a steal per single root costs more
+	 * than a small task (SCHEDULER.md §2a). */
+	size_t per = r.nroots / (16 * (size_t)weft_pool_threads(pool));
+	r.grain = per < 1 ? 1 : per > 64 ? 64 : (uint32_t)per;
 	if (rc == WEFT_OK)
 		rc = weft__handler_add(pool, weft__handle, &r, &r.handler);
 	if (rc != WEFT_OK) {
@@ -422,11 +458,10 @@ weft_compute(weft_graph *g, size_t n, const weft_node *targets,
 		weft__graph_key(g, r.fail_node, key, sizeof key);
 		rc = weft__graph_set_error(g, WEFT_ETASK,
 		    "task '%s' failed: %s", key, r.fail_msg);
+		weft__release_targets(&r, n, tidx);
 	} else {
-		for (size_t i = 0; i < n; i++)
-			results[i] = weft_value_retain(r.slots[tidx[i]].result);
+		weft__collect(&r, n, tidx, results);
 	}
-	weft__release_targets(&r, n, tidx);
 free_run:
 	weft__free(r.slots);
 	weft__free(r.roots);
