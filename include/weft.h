@@ -27,5 +27,7 @@
 #include "weft/graph.h"
 #include "weft/pool.h"
 #include "weft/compute.h"
+#include "weft/registry.h"
+#include "weft/spec.h"
 
 #endif
