@@ -123,6 +123,11 @@ typedef struct bench_runtime {
 /* Milliseconds on a monotonic clock. */
 double bench_now_ms(void);
 
+/* Called by a runtime between building its graph and running it: notes the
+ * RSS the graph takes (graph_bytes_per_node); returns bench_now_ms() after
+ * the note, i.e. when the run phase starts. */
+double bench_built(void);
+
 /*
  * The main program: parses the command line (--help lists it), runs
  * the shape and prints one JSON line per timed rep on stdout. Exit status:

@@ -212,17 +212,22 @@ def reference(p, b):
     raise ValueError(p.shape)
 
 
+BUILT_KB = [-1]
+
+
 def run_once(p, b, threads, get):
     t0 = now_ms()
     dsk, keys = build(p, b)
     t1 = now_ms()
+    BUILT_KB[0] = status_kb("VmRSS")  # the graph's memory, as bench_built()
+    t1r = now_ms()
     res = get(dsk, keys, num_workers=threads)
     t2 = now_ms()
     check = check_of(res)
     t3 = now_ms()
     del dsk, keys, res  # reference counting frees the graph here
     t4 = now_ms()
-    return t1 - t0, t2 - t1, t4 - t3, check
+    return t1 - t0, t2 - t1r, t4 - t3, check
 
 
 def head(args, shape, p, rep):
@@ -326,6 +331,8 @@ def main():
                  teardown_ns_per_task=tms * 1e6 / p.tasks, cpu_ms=used,
                  bytes_per_node=(hwm - rss0) * 1024.0 / p.tasks
                  if peak_ok and rss0 >= 0 and hwm >= 0 else None,
+                 graph_bytes_per_node=(BUILT_KB[0] - rss0) * 1024.0 / p.tasks
+                 if rss0 >= 0 and BUILT_KB[0] >= 0 else None,
                  fused=False, check="0x%016x" % check,
                  expected="0x%016x" % want)
         emit(d, check == want, note)
