@@ -19,12 +19,19 @@ struct plugin {
 	char *path;
 };
 
+/* A function record; `info` first, so a weft_func_info * is an entry *. */
+struct entry {
+	weft_func_info info;
+	unsigned load; /* which plugin load added it (0: none) */
+};
+
 struct weft_registry {
-	weft_func_info **funcs; /* sorted by name */
+	weft_func_info **funcs; /* sorted by name; each an entry */
 	size_t nfuncs, capfuncs;
 	struct plugin *plugins;
 	size_t nplugins, capplugins;
 	const char *origin; /* stamped on what is registered now */
+	unsigned load, loads; /* the plugin load under way (0: none) */
 };
 
 weft_registry *
@@ -122,9 +129,10 @@ weft_registry_add(weft_registry *r, const char *name, weft_fn fn,
 	if (weft__grow((void **)&r->funcs, &r->capfuncs, r->nfuncs + 1,
 		sizeof(*r->funcs)))
 		return WEFT_ENOMEM;
-	f = weft__calloc(1, sizeof(*f));
+	f = weft__calloc(1, sizeof(struct entry));
 	if (!f)
 		return WEFT_ENOMEM;
+	((struct entry *)f)->load = r->load;
 	f->name = weft__strdup(name);
 	f->help = weft__strdup(help ? help : "");
 	f->origin = weft__strdup(r->origin);
@@ -260,14 +268,14 @@ set_err(char *err, size_t errsize, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Removes the functions stamped with `origin` (a failed plugin's). */
+/* Removes the functions a failed plugin load added. */
 static void
-drop_origin(weft_registry *r, const char *origin)
+drop_load(weft_registry *r, unsigned load)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < r->nfuncs; i++) {
-		if (strcmp(r->funcs[i]->origin, origin) == 0)
+		if (((struct entry *)r->funcs[i])->load == load)
 			func_free(r->funcs[i]);
 		else
 			r->funcs[k++] = r->funcs[i];
@@ -318,13 +326,15 @@ weft_registry_load_plugin(
 	 * POSIX blesses to turn it into a function pointer in ISO C. */
 	memcpy(&init, &sym, sizeof(init));
 	r->origin = origin;
+	r->load = ++r->loads;
 	rc = init(r);
 	r->origin = "";
+	r->load = 0;
 	if (rc != WEFT_OK) {
 		set_err(err, errsize, "plugin '%s': %s() failed: %s (%s)", path,
 		    WEFT_PLUGIN_INIT_SYMBOL, weft_strerror(rc),
 		    weft_err_name(rc));
-		drop_origin(r, origin);
+		drop_load(r, r->loads);
 		dlclose(h);
 		weft__free(origin);
 		return rc < 0 ? rc : WEFT_EINVAL;

@@ -429,10 +429,11 @@ arity_ok(struct loader *L, const weft_func_info *f, size_t n, size_t pe)
 	if ((int64_t)n >= f->min_args &&
 	    (f->max_args == WEFT_ARGS_ANY || (int64_t)n <= f->max_args))
 		return WEFT_OK;
+	weft_func_arity(f, a, sizeof(a));
 	return spec_fail(L, WEFT_EINVAL, pe, L->cur,
 	    "function '%s' takes %s argument%s, got %zu (in key '%s')",
-	    f->name, weft_func_arity(f, a, sizeof(a)),
-	    strcmp(a, "1") == 0 ? "" : "s", n, L->s->keys[L->cur].name);
+	    f->name, a, strcmp(a, "1") == 0 ? "" : "s", n,
+	    L->s->keys[L->cur].name);
 }
 
 static int
@@ -475,9 +476,11 @@ compile_call(struct loader *L, const weft_func_info *f, const json_t *v,
 	return WEFT_OK;
 }
 
-/* Position entry of member `field` of object v (at entry pe). */
+/* Position entry of member `field` of object v (at entry pe): of its
+ * value, or of its key when `key` is set. */
 static size_t
-member_pos(struct loader *L, const json_t *v, size_t pe, const char *field)
+member_pos_of(struct loader *L, const json_t *v, size_t pe,
+    const char *field, int key)
 {
 	const char *k;
 	json_t *m;
@@ -487,10 +490,16 @@ member_pos(struct loader *L, const json_t *v, size_t pe, const char *field)
 	{
 		size_t ve = spec_pos_next(&L->px, ke);
 		if (strcmp(k, field) == 0)
-			return ve;
+			return key ? ke : ve;
 		ke = spec_pos_next(&L->px, ve);
 	}
 	return SPEC_NONE;
+}
+
+static size_t
+member_pos(struct loader *L, const json_t *v, size_t pe, const char *field)
+{
+	return member_pos_of(L, v, pe, field, 0);
 }
 
 /* The explicit form: {"lit": V}, {"ref": K}, {"list": [...]},
@@ -512,26 +521,35 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		    strcmp(k, "list") == 0 || strcmp(k, "fn") == 0) {
 			form = form ? form : k;
 			nform++;
-		} else if (strcmp(k, "args") != 0)
+		}
+	}
+	if (nform == 0 && !args)
+		return spec_fail(L, WEFT_EPARSE, pe, kname,
+		    "an object is not a value (in key '%s'): an object is "
+		    "one of {\"lit\": V}, {\"ref\": K}, {\"list\": [...]}, "
+		    "{\"fn\": F, \"args\": [...]}",
+		    name);
+	json_object_foreach((json_t *)v, k, m)
+	{
+		if (strcmp(k, "lit") && strcmp(k, "ref") && strcmp(k, "list") &&
+		    strcmp(k, "fn") && strcmp(k, "args"))
 			return spec_fail(L, WEFT_EPARSE,
-			    member_pos(L, v, pe, k), kname,
+			    member_pos_of(L, v, pe, k, 1), kname,
 			    "unknown field '%s' in an explicit computation "
 			    "(in key '%s'); it is one of {\"lit\": V}, "
 			    "{\"ref\": K}, {\"list\": [...]}, {\"fn\": F, "
 			    "\"args\": [...]}",
 			    k, name);
 	}
-	if (nform != 1)
+	if (nform > 1)
 		return spec_fail(L, WEFT_EPARSE, pe, kname,
-		    nform ? "an explicit computation has exactly one of "
-			    "'lit', 'ref', 'list' or 'fn' (in key '%s')"
-			  : "an object is not a value (in key '%s'): write "
-			    "{\"lit\": V}, {\"ref\": K}, {\"list\": [...]} or "
-			    "{\"fn\": F, \"args\": [...]}",
+		    "an explicit computation has exactly one of 'lit', 'ref', "
+		    "'list' or 'fn' (in key '%s')",
 		    name);
 	if (args && !fn)
-		return spec_fail(L, WEFT_EPARSE, member_pos(L, v, pe, "args"),
-		    kname, "'args' without 'fn' (in key '%s')", name);
+		return spec_fail(L, WEFT_EPARSE,
+		    member_pos_of(L, v, pe, "args", 1), kname,
+		    "'args' without 'fn' (in key '%s')", name);
 
 	if (strcmp(form, "lit") == 0) {
 		weft_value lit;
@@ -605,7 +623,9 @@ compile(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 {
 	const char *name = L->s->keys[L->cur].name;
 
-	if (depth > L->max_depth)
+	/* Levels are counted in containers (tasks, lists, explicit forms):
+	 * a task at the top of a key is level 1. */
+	if ((json_is_array(v) || json_is_object(v)) && depth >= L->max_depth)
 		return spec_fail(L, WEFT_ERANGE, pe, L->cur,
 		    "key '%s' nests deeper than %u levels", name,
 		    L->max_depth);
