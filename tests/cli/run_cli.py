@@ -1,0 +1,311 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `weft` command.
+
+usage: run_cli.py WEFT TESTS_DIR PLUGIN [SOURCE_ROOT]
+
+1. Every specs/NAME.expect: one or more cases separated by '---' lines:
+     args: run specs/NAME.json --target z   ({plugin} = the test plugin)
+     stdin: specs/NAME.json                 (fed on standard input)
+     exit: 2
+     stdout: ...     (the exact standard output, one line per 'stdout:')
+     stderr: ...     (must appear in standard error; repeatable)
+   Commands run in TESTS_DIR, so messages name "specs/NAME.json".
+2. The cases below: usage, help, plugins, info, examples, a 100,000-task
+   graph, and mutated files that must never crash or hang the command.
+
+Every run must end within its time limit, with exit status 0, 1 or 2 and
+no sanitizer report. Standard library only.
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+WEFT, TESTS, PLUGIN = sys.argv[1], sys.argv[2], sys.argv[3]
+ROOT = sys.argv[4] if len(sys.argv) > 4 else os.path.join(TESTS, "..", "..")
+passed = failed = 0
+
+
+def weft(args, stdin=None, timeout=60):
+    """Runs weft; returns (exit status, stdout, stderr)."""
+    t = time.monotonic()
+    try:
+        p = subprocess.run([WEFT] + args, input=stdin, cwd=TESTS,
+                           capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "", "TIMEOUT after %ds" % timeout
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    if time.monotonic() - t > timeout:
+        return None, out, err
+    return p.returncode, out, err
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL %s\n%s" % (name, detail))
+
+
+def sane(name, code, err):
+    """No crash, no sanitizer report, a documented exit status."""
+    bad = code not in (0, 1, 2) or "Sanitizer" in err or \
+        "runtime error" in err
+    check(name + " (sane exit)", not bad,
+          "exit %s, stderr:\n%s" % (code, err[-3000:]))
+    return not bad
+
+
+def expect(name, args, code=0, stdout=None, stderr=(), stdin=None,
+           not_stderr=()):
+    c, out, err = weft(args, stdin)
+    if not sane(name, c, err):
+        return c, out, err
+    detail = "args %s\nexit %s (want %s)\nstdout:\n%s\nstderr:\n%s" % (
+        args, c, code, out, err)
+    check(name + " exit", c == code, detail)
+    if stdout is not None:
+        check(name + " stdout", out.rstrip("\n") == stdout.rstrip("\n"),
+              "want:\n%s\n%s" % (stdout, detail))
+    for s in stderr:
+        check(name + " stderr", s in err, "want %r in stderr\n%s" %
+              (s, detail))
+    for s in not_stderr:
+        check(name + " no stderr", s not in err, "unwanted %r\n%s" %
+              (s, detail))
+    return c, out, err
+
+
+def run_expect_files():
+    specs = os.path.join(TESTS, "specs")
+    for fn in sorted(os.listdir(specs)):
+        if not fn.endswith(".expect"):
+            continue
+        with open(os.path.join(specs, fn), encoding="utf-8") as f:
+            blocks = f.read().split("\n---\n")
+        for i, block in enumerate(blocks):
+            case = {"args": None, "exit": 0, "stdout": None, "stderr": [],
+                    "stdin": None}
+            for line in block.splitlines():
+                if line.startswith("#") or not line.strip():
+                    continue
+                key, _, val = line.partition(":")
+                val = val[1:] if val.startswith(" ") else val
+                if key == "stdout":
+                    case["stdout"] = val if case["stdout"] is None \
+                        else case["stdout"] + "\n" + val
+                elif key == "stderr":
+                    case["stderr"].append(val)
+                elif key == "args":
+                    case["args"] = val.replace("{plugin}", PLUGIN).split()
+                elif key == "exit":
+                    case["exit"] = int(val)
+                elif key == "stdin":
+                    with open(os.path.join(TESTS, val), "rb") as f:
+                        case["stdin"] = f.read()
+                else:
+                    check("%s#%d" % (fn, i), False, "bad line %r" % line)
+            expect("%s#%d" % (fn, i), case["args"], case["exit"],
+                   case["stdout"], case["stderr"], case["stdin"])
+
+
+def run_usage():
+    c, out, err = expect("no args", [], 2, stderr=["usage: weft"])
+    expect("--help", ["--help"], 0, stderr=[])
+    c, out, _ = weft(["--help"])
+    check("--help text", "commands:" in out and "run FILE" in out, out)
+    c, out, _ = weft(["--version"])
+    check("--version", c == 0 and out.startswith("weft 0."), out)
+    for cmd in ("run", "check", "funcs", "info"):
+        c, out, err = expect(cmd + " --help", [cmd, "--help"], 0)
+        check(cmd + " --help text", out.startswith("usage: weft " + cmd),
+              out)
+        c2, out2, _ = weft(["help", cmd])
+        check("help " + cmd, c2 == 0 and out2 == out, out2)
+    c, out, _ = weft(["run", "--help"])
+    check("run --help has the format", '{"lit": V}' in out and
+          "exit status" in out, out)
+    expect("unknown command", ["frob"], 2, stderr=["unknown command 'frob'"])
+    expect("unknown option", ["run", "specs/basic.json", "--fast"], 2,
+           stderr=["unknown option '--fast'"])
+    expect("no file", ["run"], 2, stderr=["no FILE given"])
+    expect("two files", ["run", "specs/basic.json", "x.json"], 2,
+           stderr=["one FILE only"])
+    expect("missing file", ["run", "specs/none.json"], 2,
+           stderr=["specs/none.json: error: cannot open: No such file"])
+    expect("directory", ["run", "specs"], 2,
+           stderr=["specs: error: cannot read"])
+    expect("missing value", ["run", "specs/basic.json", "--threads"], 2,
+           stderr=["option '--threads' needs a value"])
+    expect("bad threads", ["run", "specs/basic.json", "-j", "lots"], 2,
+           stderr=["-j: 'lots' is not a number"])
+    expect("too many threads", ["run", "specs/basic.json", "-j", "5000"], 2,
+           stderr=["not a number from 0 to 4096"])
+    expect("bad bind", ["run", "specs/basic.json", "--bind", "sockets"], 2,
+           stderr=["--bind: 'sockets' is not cores, pus or none"])
+    expect("bad output", ["run", "specs/basic.json", "-o", "xml"], 2,
+           stderr=["--output: 'xml' is not json or text"])
+    expect("check refuses run options",
+           ["check", "specs/basic.json", "--threads", "2"], 2,
+           stderr=["unknown option '--threads' for 'check'"])
+    expect("-- ends options", ["run", "--", "specs/basic.json"], 0,
+           stdout='{"z": 12}')
+    expect("empty stdin", ["run", "-"], 2, stdin=b"",
+           stderr=["<stdin>:1:1: error: invalid JSON"])
+    expect("stats", ["run", "specs/basic.json", "--stats", "-j", "2"], 0,
+           stdout='{"z": 12}', stderr=["weft: read ", " build ", " run ",
+                                       "on 2 threads"])
+
+
+def run_funcs_plugins():
+    c, out, err = expect("funcs", ["funcs"], 0)
+    lines = out.splitlines()
+    check("funcs header", lines and lines[0].endswith(
+        "functions (name, arity, what it does):"), out)
+    names = [l.split()[0] for l in lines[1:]]
+    for must in ("inc", "add", "sub", "mul", "div", "neg", "sum", "max",
+                 "min", "len", "mean", "identity", "range", "concat",
+                 "getitem", "sleep_ms", "spin_us"):
+        check("funcs lists " + must, must in names, out)
+    check("funcs sorted", names == sorted(names), out)
+    expect("funcs NAME", ["funcs", "div", "range"], 0,
+           stdout="  div        2      a / b, true division: always a "
+           "float; b = 0 fails\n  range      1..3   range([start,] stop[, "
+           "step]): a list of ints, as in Python")
+    expect("funcs unknown", ["funcs", "summ"], 2,
+           stderr=["unknown function 'summ' (did you mean 'sum'?)"])
+    c, out, err = expect("funcs plugin", ["funcs", "--plugin", PLUGIN,
+                                          "square"], 0)
+    check("funcs plugin origin", "square" in out and PLUGIN in out, out)
+    expect("bad plugin", ["run", "specs/basic.json", "--plugin",
+                          "/nonexistent.so"], 2,
+           stderr=["plugin '/nonexistent.so': cannot load"])
+    expect("not a plugin", ["funcs", "--plugin", "libm.so.6"], 2,
+           stderr=["no 'weft_plugin_init' function: not a weft plugin"])
+
+
+def run_info():
+    c, out, err = expect("info", ["info"], 0)
+    check("info text", "machine:" in out and "workers:" in out and
+          "worker 0:" in out, out)
+    c, out, err = expect("info synthetic", ["info", "--topology",
+                                            "package:2 core:2 pu:2",
+                                            "--threads", "6",
+                                            "--bind", "pus"], 0)
+    check("info synthetic text", "machine: 2 packages, 4 cores, 8 PUs" in out
+          and "workers: 6" in out and "worker 5:" in out, out)
+    expect("info bad topology", ["info", "--topology", "nonsense:7"], 2,
+           stderr=["cannot start a pool"])
+    expect("info bad option", ["info", "--frob"], 2,
+           stderr=["unknown argument '--frob'"])
+
+
+def run_examples():
+    d = os.path.join(ROOT, "examples", "specs")
+    if not os.path.isdir(d):
+        return
+    for fn in sorted(os.listdir(d)):
+        if fn.endswith(".json"):
+            expect("example " + fn, ["run", os.path.join(d, fn)], 0)
+            expect("example check " + fn, ["check", os.path.join(d, fn)], 0,
+                   stderr=[])
+
+
+def run_big(tmp):
+    """100,000 chained keys and a 100,000-way fan-in, timed with --stats."""
+    n = 100000
+    g = {"c0": 0}
+    for i in range(1, n):
+        g["c%d" % i] = ["inc", "c%d" % (i - 1)]
+    g["total"] = ["sum", ["c%d" % i for i in range(n)]]
+    path = os.path.join(tmp, "big.json")
+    with open(path, "w") as f:
+        json.dump({"graph": g, "targets": ["total", "c%d" % (n - 1)]}, f)
+    c, out, err = expect("100k graph", ["run", path, "--stats"], 0,
+                         stdout='{"total": %d, "c%d": %d}' %
+                         (n * (n - 1) // 2, n - 1, n - 1),
+                         stderr=["100001 keys, 100001 tasks"])
+    print("100k graph: " + err.strip())
+    # The same keys as one long cycle: found, reported, shortened.
+    g["c0"] = ["inc", "c%d" % (n - 1)]
+    with open(path, "w") as f:
+        json.dump({"graph": g}, f)
+    expect("100k cycle", ["check", path], 2,
+           stderr=["error: cycle: c0 -> c99999 -> c99998", "more) ->"])
+
+
+def run_deep(tmp):
+    path = os.path.join(tmp, "deep.json")
+    with open(path, "w") as f:
+        f.write('{"graph": {"a": ' + "[" * 5000 + "]" * 5000 + "}}")
+    expect("jansson depth", ["run", path], 2,
+           stderr=["error: invalid JSON: maximum parsing depth reached"])
+    with open(path, "w") as f:
+        f.write('{"graph": {"a": ' + '["inc", ' * 100 + "1" + "]" * 100 +
+                "}}")
+    expect("depth 100", ["run", path], 2,
+           stderr=["key 'a' nests deeper than 64 levels"])
+    expect("depth 100 allowed", ["run", path, "--max-depth", "200"], 0,
+           stdout='{"a": 101}')
+
+
+def run_fuzz(tmp):
+    """Mutated files: any exit in 0..2 and no sanitizer report is fine;
+    a crash or a hang is not."""
+    rnd = random.Random(4242)
+    seeds = []
+    for d in (os.path.join(TESTS, "specs"),
+              os.path.join(ROOT, "examples", "specs")):
+        if os.path.isdir(d):
+            for fn in sorted(os.listdir(d)):
+                if fn.endswith(".json"):
+                    with open(os.path.join(d, fn), "rb") as f:
+                        text = f.read()
+                    # A mutated duration could sleep for an hour.
+                    if b"sleep_ms" not in text and b"spin_us" not in text:
+                        seeds.append(text)
+    junk = [b"[", b"]", b"{", b"}", b'"', b",", b":", b"\\", b"\x00",
+            b"\xff", b"1e999", b"-", b"null", b'"x"', b'["inc"]',
+            b'{"ref": "a"}', b'{"lit": {}}', b"[[[[", b"\n"]
+    n = 300
+    for i in range(n):
+        b = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 4)):
+            op = rnd.randrange(4)
+            pos = rnd.randrange(len(b) + 1)
+            if op == 0 and b:
+                del b[pos:pos + rnd.randint(1, 8)]
+            elif op == 1:
+                b[pos:pos] = rnd.choice(junk)
+            elif op == 2 and b:
+                b[min(pos, len(b) - 1)] = rnd.randrange(256)
+            else:
+                b = b[:pos]
+        c, out, err = weft(["run", "-", "-j", "2"], stdin=bytes(b),
+                           timeout=30)
+        if not sane("fuzz #%d" % i, c, err):
+            print("input was: %r" % bytes(b)[:500])
+
+
+def main():
+    run_expect_files()
+    run_usage()
+    run_funcs_plugins()
+    run_info()
+    run_examples()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_deep(tmp)
+        run_big(tmp)
+        run_fuzz(tmp)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
