@@ -27,6 +27,9 @@
 #include "weft/graph.h"
 #include "weft/pool.h"
 #include "weft/compute.h"
+#include "weft/future.h"
+#include "weft/task.h"
+#include "weft/trace.h"
 #include "weft/registry.h"
 #include "weft/spec.h"
 

@@ -485,7 +485,7 @@ test_bad_arguments(void **state)
 	assert_int_equal(weft_compute(g, 1, &a, NULL, NULL), WEFT_EINVAL);
 	assert_int_equal(weft_compute(g, 1, NULL, r, NULL), WEFT_EINVAL);
 	assert_int_equal(weft_compute(NULL, 1, &a, r, NULL), WEFT_EINVAL);
-	weft_opts bad = { .flags = 1 };
+	weft_opts bad = { .flags = 0x80 };
 	assert_int_equal(weft_compute(g, 1, &a, r, &bad), WEFT_EINVAL);
 	assert_int_equal(weft_compute(g, 0, NULL, NULL, NULL), WEFT_OK);
 	/* still fine */

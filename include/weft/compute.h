@@ -16,14 +16,53 @@
 extern "C" {
 #endif
 
+/** What a callback learns about one task. Valid during the call only. */
+typedef struct weft_task_info {
+	weft_node node;	  /**< the node */
+	const char *key;  /**< its key (named or "node-<i>") */
+	int worker;	  /**< worker index */
+	int64_t start_ns; /**< CLOCK_MONOTONIC when it started */
+	int64_t end_ns;	  /**< when it ended (post-task only, else 0) */
+	int rc;		  /**< its return code (post-task only) */
+} weft_task_info;
+
+/**
+ * Callbacks of a compute (Dask's local callbacks). Any may be NULL. They
+ * run on the worker that runs the task (pre/post) or on the thread that
+ * starts and ends the compute (start/finish), so they must be thread-safe
+ * and quick. When `opts->callbacks` is NULL nothing is timed or formatted:
+ * a compute without callbacks pays one predictable branch per task.
+ */
+typedef struct weft_callbacks {
+	void (*start)(void *ud, size_t ntasks); /**< before any task runs */
+	void (*pretask)(void *ud, const weft_task_info *ti);
+	void (*posttask)(void *ud, const weft_task_info *ti);
+	void (*finish)(void *ud, int rc); /**< after the last task */
+	void *ud;			  /**< passed to each */
+} weft_callbacks;
+
+typedef struct weft_trace weft_trace; /* weft/trace.h */
+
+/** Compute flags (weft_opts.flags). */
+enum {
+	/** Do not fuse linear chains (see weft_opts). */
+	WEFT_NO_FUSE = 1u << 0,
+};
+
 /** Options of a compute. Zero means default: `weft_opts o = { .pool = p };`
  *  and a NULL `opts` pointer both work. */
 typedef struct weft_opts {
 	/** The pool to run on; NULL = the default pool (weft_default_pool). */
 	weft_pool *pool;
-	/** Must be 0 for now. */
+	/** WEFT_NO_FUSE, or 0. By default, a node whose only consumer has it
+	 *  as its only input runs fused with that consumer: no counters, no
+	 *  queue, same results. */
 	unsigned flags;
-	void *reserved[7]; /**< must be zero */
+	/** Callbacks, or NULL. The struct must outlive the compute. */
+	const weft_callbacks *callbacks;
+	/** A trace that records every task (weft/trace.h), or NULL. */
+	weft_trace *trace;
+	void *reserved[5]; /**< must be zero */
 } weft_opts;
 
 /**
@@ -38,7 +77,7 @@ typedef struct weft_opts {
  * Returns WEFT_OK; WEFT_ETASK when a task failed (weft_graph_error(g) then
  * reads "task 'KEY' failed: MESSAGE" and every result is NIL); WEFT_EINVAL
  * for bad arguments (NULL g, n > 0 with NULL targets or results, an invalid
- * target, nonzero flags); WEFT_ENOMEM. The graph and the pool stay usable
+ * target, unknown flags); WEFT_ENOMEM. The graph and the pool stay usable
  * after any error. `results` is all NIL after any error.
  *
  * Called from inside a task running on the same pool, the calling worker

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "errno.h"
 #include "value.h"
@@ -34,6 +35,8 @@ extern "C" {
 typedef struct weft_graph weft_graph;
 /** What a running task gets: its key, its worker, the way to report errors. */
 typedef struct weft_ctx weft_ctx;
+struct weft_opts;
+struct weft_trace;
 
 /** A handle to a node of one graph. Cheap to copy; valid while the graph
  *  lives. The id encodes the graph, so a node of another graph is caught. */
@@ -150,6 +153,62 @@ WEFT_API const char *weft_graph_error(const weft_graph *g);
 WEFT_API int weft_graph_errcode(const weft_graph *g);
 /** Forgets the last error. */
 WEFT_API void weft_graph_clear_error(weft_graph *g);
+
+/* -- more ways to build --------------------------------------------------- */
+
+/**
+ * A pure call: like weft_delayed(), but the node's key is derived from the
+ * function and a hash of the arguments (literals by content, references by
+ * their node's key), as Dask's tokenize does: "NAME-0123abcd...". Building
+ * the same pure call twice returns the same node (and releases the second
+ * call's literals). NAME is the function's symbol when the dynamic linker
+ * knows it (exported functions), "pure" otherwise.
+ */
+WEFT_API weft_node weft_delayed_pure(
+    weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args);
+
+/**
+ * A cheap node that takes item `i` of node `n`'s result, which must be a
+ * WEFT_LIST (or item i of an F64S, as a FLOAT): Dask's `nout`. A wrong type
+ * or index fails that node at compute time with a clear message.
+ * getitem nodes of the same (n, i) are the same node.
+ */
+WEFT_API weft_node weft_getitem(weft_graph *g, weft_node n, size_t i);
+
+/**
+ * Sets a priority hint on `n` (default 0). Among tasks that are ready at
+ * the same time on one worker, higher priority runs first; roots are
+ * started in priority order. Otherwise weft runs depth-first in creation
+ * order, which keeps few intermediate results alive (like dask.order).
+ * WEFT_OK or WEFT_EINVAL.
+ */
+WEFT_API int weft_node_set_priority(weft_graph *g, weft_node n, int priority);
+
+/**
+ * Computes `targets[0..n)` like weft_compute() (opts may be NULL) and keeps
+ * their results in the graph: later computes use them as ready values and
+ * do not rerun their ancestors. Returns the compute's code; nothing is
+ * kept on an error.
+ */
+WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
+    const struct weft_opts *opts);
+
+/** Drops the kept results of `nodes[0..n)` (n == 0: of every node).
+ *  Returns how many were dropped. */
+WEFT_API size_t weft_release_persisted(
+    weft_graph *g, size_t n, const weft_node *nodes);
+
+/** 1 when `n` has a persisted result, else 0. */
+WEFT_API int weft_is_persisted(const weft_graph *g, weft_node n);
+
+/**
+ * Writes the graph in Graphviz DOT: one box per node labelled with its key
+ * and function name, an edge per reference, persisted nodes doubled and
+ * grey. With a trace (weft/trace.h, may be NULL), nodes are filled with
+ * their worker's colour. WEFT_OK, WEFT_EIO on a write error, WEFT_EINVAL.
+ */
+WEFT_API int weft_graph_write_dot(
+    const weft_graph *g, FILE *f, const struct weft_trace *trace);
 
 /* -- inside a running task ----------------------------------------------- */
 

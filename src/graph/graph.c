@@ -52,6 +52,10 @@ weft_graph_free(weft_graph *g)
 	weft__free(g->lits);
 	weft__free(g->keys);
 	weft__free(g->kmap);
+	weft_release_persisted(g, 0, NULL);
+	weft__free(g->pvals);
+	weft__free(g->pset);
+	weft__free(g->prio);
 	weft__free(g);
 }
 

@@ -48,8 +48,13 @@ struct weft_graph {
 	size_t keys_len, keys_cap;
 	uint32_t *kmap; /* open addressing: node index + 1, 0 = empty */
 	size_t kmap_cap, nkeys;
+	int32_t *prio;	    /* per node, NULL until a priority is set */
+	size_t prio_cap;
+	weft_value *pvals;  /* persisted results, NULL until weft_persist */
+	uint8_t *pset;	    /* 1 where pvals holds a result */
+	size_t pcap, npersisted;
 	int errcode;
-	char err[1200];
+	char err[1400];
 };
 
 /* The node index behind a handle, or WEFT__NONE if it is not of g. */
@@ -65,6 +70,27 @@ weft_node weft__graph_node(const weft_graph *g, uint32_t index);
 /* Records the graph's last error (printf-style). Returns `code`. */
 int weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)
     WEFT_PRINTF(3, 4);
+/* The priority of node i (0 unless set). */
+static inline int32_t
+weft__graph_prio(const weft_graph *g, uint32_t i)
+{
+	return g->prio && i < g->prio_cap ? g->prio[i] : 0;
+}
+
+/* Whether node i has a persisted result. */
+static inline int
+weft__graph_persisted(const weft_graph *g, uint32_t i)
+{
+	return g->pset && i < g->pcap && g->pset[i];
+}
+
+/* Keeps `v` (owned) as node i's persisted result. WEFT_OK/WEFT_ENOMEM (v
+ * is released on error). */
+int weft__graph_persist_set(weft_graph *g, uint32_t i, weft_value v);
+
+/* A short name for a function: its symbol, or "fn" (static storage or buf). */
+const char *weft__fn_name(weft_fn fn, char *buf, size_t size);
+
 /* The key of node `i` (named, or the default "node-<i>"). */
 const char *weft__graph_key(
     const weft_graph *g, uint32_t i, char *buf, size_t size);

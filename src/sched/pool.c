@@ -135,6 +135,14 @@ weft__handler_remove(weft_pool *p, uint32_t id)
 }
 
 static void
+weft__pjob_handle(void *ctx, uint64_t arg, weft__worker *w)
+{
+	(void)ctx;
+	weft__pjob *j = (weft__pjob *)(uintptr_t)arg;
+	j->run(j, w);
+}
+
+static void
 weft__execute(weft__worker *w, uint64_t job)
 {
 	uint32_t h = (uint32_t)(job >> WEFT__JOB_ARG_BITS);
@@ -461,9 +469,11 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	    p->nworkers, sizeof *p->workers, WEFT_CACHE_LINE);
 	if (!p->free_ids || !p->workers)
 		goto fail;
-	/* ids are handed out from the top of the stack: 1 first; 0 = none */
-	for (uint32_t id = WEFT__MAX_HANDLERS - 1; id >= 1; id--)
+	/* 0 means "no handler", 1 runs pointer jobs; the rest are handed
+	 * out from the top of the stack, lowest first */
+	for (uint32_t id = WEFT__MAX_HANDLERS - 1; id > WEFT__HANDLER_PTR; id--)
 		p->free_ids[p->nfree++] = id;
+	p->handlers[WEFT__HANDLER_PTR].fn = weft__pjob_handle;
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		weft__worker *w = &p->workers[i];
 		w->pool = p;

@@ -29,6 +29,28 @@ weft__job(uint32_t handler, uint64_t arg)
 	return ((uint64_t)handler << WEFT__JOB_ARG_BITS) | arg;
 }
 
+/* A job that carries its own function: the handler WEFT__HANDLER_PTR (the
+ * same in every pool) calls `run` with the job's address. For work that is
+ * not part of a compute's flat arrays, such as spawned child tasks. The
+ * address must fit in 52 bits (weft__pjob_fits). */
+typedef struct weft__pjob weft__pjob;
+struct weft__pjob {
+	void (*run)(weft__pjob *self, weft__worker *w);
+};
+#define WEFT__HANDLER_PTR 1u
+
+static inline int
+weft__pjob_fits(const weft__pjob *j)
+{
+	return ((uint64_t)(uintptr_t)j & ~WEFT__JOB_ARG_MASK) == 0;
+}
+
+static inline uint64_t
+weft__pjob_encode(weft__pjob *j)
+{
+	return weft__job(WEFT__HANDLER_PTR, (uint64_t)(uintptr_t)j);
+}
+
 /* Registers a handler; *id is never 0. WEFT_OK or WEFT_EBUSY (table full). */
 int weft__handler_add(
     weft_pool *p, weft__handler_fn fn, void *ctx, uint32_t *id);

@@ -1,0 +1,573 @@
+/*
+ * The node loop of a compute: cull, per-run state in one flat array, and
+ * the dependency-driven execution on the pool.
+ *
+ * Per node in the run there is one 32-byte slot: a pending-input counter,
+ * a remaining-consumer counter, the fused successor, flags and the result.
+ * When a node ends, its worker releases the inputs whose last consumer it
+ * was, decrements its successors, runs one newly ready successor itself
+ * next (no deque round trip) and pushes the others.
+ *
+ * Completion needs no shared counter per task: every node in the run is an
+ * ancestor of a target, so when the last target is done, every node is.
+ * A failure or a cancel does not stop that walk: later nodes are *skipped*
+ * (their function is not called) but still release their inputs and
+ * decrement their successors, so the run drains, every intermediate is
+ * freed, and the targets complete as skipped.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/futex.h"
+#include "run/run.h"
+#include "weft/task.h"
+
+#define WEFT__RANGE (UINT64_C(1) << 51) /* job arg: a range of roots */
+#define WEFT__STACK_ARGS 16
+#define WEFT__TBUF 64
+
+/* -- inside tasks ------------------------------------------------------------ */
+
+int
+weft_fail(weft_ctx *ctx, const char *fmt, ...)
+{
+	if (!ctx)
+		return WEFT_ETASK;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg, sizeof ctx->msg, fmt ? fmt : "(no message)", ap);
+	va_end(ap);
+	ctx->has_msg = 1;
+	return WEFT_ETASK;
+}
+
+int
+weft_ctx_worker(const weft_ctx *ctx)
+{
+	return ctx ? ctx->worker : -1;
+}
+
+weft_node
+weft_ctx_node(const weft_ctx *ctx)
+{
+	return ctx ? weft__graph_node(ctx->run->g, ctx->node) : WEFT_NODE_NONE;
+}
+
+const char *
+weft_ctx_key(weft_ctx *ctx)
+{
+	if (!ctx)
+		return "";
+	return weft__graph_key(ctx->run->g, ctx->node, ctx->key, sizeof ctx->key);
+}
+
+static void
+weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
+{
+	uint32_t zero = WEFT__RUN_OK;
+	if (!weft_atomic_cas_acq_rel(&r->failed, &zero, WEFT__RUN_FAILED))
+		return; /* the first failure (or a cancel) wins */
+	r->fail_node = ctx->node;
+	r->fail_code = rc;
+	if (ctx->has_msg)
+		snprintf(r->fail_msg, sizeof r->fail_msg, "%s", ctx->msg);
+	else
+		snprintf(r->fail_msg, sizeof r->fail_msg, "%s (%s)",
+		    weft_strerror(rc), weft_err_name(rc));
+}
+
+static void
+weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
+{
+	ti->node = weft__graph_node(r->g, ctx->node);
+	ti->key = weft_ctx_key(ctx);
+	ti->worker = ctx->worker;
+	ti->end_ns = 0;
+	ti->rc = WEFT_OK;
+}
+
+/* Calls the node's function with its arguments gathered into an array of
+ * borrowed values. Returns 0, or -1 when the task failed. */
+static int
+weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
+{
+	const weft_graph *g = r->g;
+	weft_value stackargs[WEFT__STACK_ARGS];
+	weft_value *argv = stackargs;
+	weft_ctx ctx;
+	ctx.run = r;
+	ctx.node = v;
+	ctx.worker = (int)weft__worker_index(w);
+	ctx.has_msg = 0;
+	ctx.children = NULL;
+	if (nd->nargs > WEFT__STACK_ARGS) {
+		argv = weft__malloc(nd->nargs * sizeof *argv);
+		if (!argv) {
+			weft_fail(&ctx, "out of memory for %u arguments",
+			    nd->nargs);
+			weft__record_failure(r, &ctx, WEFT_ENOMEM);
+			return -1;
+		}
+	}
+	const uint32_t *a = g->args + nd->arg0;
+	for (uint32_t i = 0; i < nd->nargs; i++)
+		argv[i] = (a[i] & WEFT__ARG_LIT) ? g->lits[a[i] & ~WEFT__ARG_LIT]
+						 : r->slots[a[i]].result;
+	/* The task writes straight into the result slot (NIL from calloc):
+	 * copying a just-returned value out of a local missed store
+	 * forwarding and stalled every task. */
+	weft_value *out = &r->slots[v].result;
+	int rc;
+	if (!r->cb && !r->trace) {
+		rc = nd->fn(&ctx, nd->nargs, argv, out);
+	} else {
+		weft_task_info ti;
+		if (r->cb)
+			weft__task_info(r, &ctx, &ti);
+		int64_t t0 = weft__now_ns();
+		if (r->cb && r->cb->pretask) {
+			ti.start_ns = t0;
+			r->cb->pretask(r->cb->ud, &ti);
+		}
+		rc = nd->fn(&ctx, nd->nargs, argv, out);
+		int64_t t1 = weft__now_ns();
+		if (r->trace)
+			weft__trace_add(r->trace, ctx.worker, v, t0, t1);
+		if (r->cb && r->cb->posttask) {
+			ti.start_ns = t0;
+			ti.end_ns = t1;
+			ti.rc = rc;
+			r->cb->posttask(r->cb->ud, &ti);
+		}
+	}
+	if (ctx.children)
+		weft__ctx_wait_children(&ctx);
+	if (argv != stackargs)
+		weft__free(argv);
+	if (rc != WEFT_OK) {
+		weft_value_release(out);
+		weft__record_failure(r, &ctx, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Drops this node's claim on each input; the last consumer frees it. A
+ * count of 1 is ours alone, so it needs no atomic write. Targets are never
+ * freed here: their consumers do not count them. */
+static void
+weft__release_inputs(weft__run *r, const weft__node *nd)
+{
+	const uint32_t *a = r->g->args + nd->arg0;
+	for (uint32_t i = 0; i < nd->nargs; i++) {
+		if (a[i] & WEFT__ARG_LIT)
+			continue;
+		weft__slot *s = &r->slots[a[i]];
+		if (s->flags & WEFT__F_TARGET)
+			continue;
+		uint32_t c = weft_atomic_load_acquire(&s->refs);
+		if (c == 1 || weft_atomic_sub_acq_rel(&s->refs, 1) == 1)
+			weft_value_release(&s->result);
+	}
+}
+
+/* Reports finished targets: their places in the completion order, then
+ * the count; the last one wakes the caller. Called once per job (or per
+ * WEFT__TBUF targets), not per task, so a compute of a million independent
+ * targets does not bounce one counter between the cores a million times. */
+static void
+weft__targets_done(weft__run *r, const uint32_t *t, uint32_t n)
+{
+	uint32_t pos = weft_atomic_add_relaxed(&r->order_pos, n);
+	for (uint32_t i = 0; i < n; i++)
+		weft_atomic_store_release(
+		    (_Atomic uint32_t *)&r->order[pos + i], t[i]);
+	int watched = weft_atomic_load_relaxed(&r->watched);
+	if (weft_atomic_sub_acq_rel(&r->targets_left, n) == n) {
+		weft_atomic_store_release(&r->done, 1);
+		weft__futex_wake(&r->done, INT32_MAX);
+		if (watched) {
+			weft_atomic_add_acq_rel(&r->progress, 1);
+			weft__futex_wake(&r->progress, INT32_MAX);
+		}
+	} else if (watched) {
+		weft_atomic_add_acq_rel(&r->progress, 1);
+		weft__futex_wake(&r->progress, INT32_MAX);
+	}
+}
+
+typedef struct weft__tbuf {
+	uint32_t n;
+	uint32_t t[WEFT__TBUF];
+} weft__tbuf;
+
+static int
+weft__prio_cmp(const void *a, const void *b, const weft_graph *g)
+{
+	int32_t pa = weft__graph_prio(g, *(const uint32_t *)a);
+	int32_t pb = weft__graph_prio(g, *(const uint32_t *)b);
+	return (pa > pb) - (pa < pb);
+}
+
+/* Runs node v, then the ready successor it picks, and so on: a chain runs
+ * as a loop on one worker. Finished targets go to `tb`. */
+static void
+weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
+{
+	const weft_graph *g = r->g;
+	for (;;) {
+		const weft__node *nd = &g->nodes[v];
+		weft__slot *vs = &r->slots[v];
+		if (weft_atomic_load_relaxed(&r->failed) ||
+		    weft__call(r, v, nd, w) != 0)
+			vs->flags |= WEFT__F_SKIPPED;
+		weft__release_inputs(r, nd);
+		if (vs->flags & WEFT__F_TARGET) {
+			if (tb->n == WEFT__TBUF) {
+				weft__targets_done(r, tb->t, tb->n);
+				tb->n = 0;
+			}
+			tb->t[tb->n++] = v;
+		}
+		if (vs->fused != WEFT__NONE) { /* its only consumer, alone */
+			v = vs->fused;
+			continue;
+		}
+
+		uint32_t next = WEFT__NONE;
+		uint32_t ready[8];
+		unsigned nready = 0, pushed = 0;
+		for (uint32_t e = nd->succ_head; e != WEFT__NONE;
+		     e = g->edge_next[e]) {
+			uint32_t s = g->edge_dst[e];
+			if (s > r->hi)
+				continue; /* newer than every target */
+			weft__slot *ss = &r->slots[s];
+			uint32_t p = weft_atomic_load_acquire(&ss->pending);
+			if (p == WEFT__UNUSED)
+				continue; /* culled away */
+			if (p != 1 && weft_atomic_sub_acq_rel(&ss->pending, 1) != 1)
+				continue;
+			if (next == WEFT__NONE)
+				next = s;
+			else if (g->prio && nready < 8)
+				ready[nready++] = s;
+			else {
+				weft__worker_push(w, weft__job(r->handler, s));
+				pushed++;
+			}
+		}
+		if (nready) {
+			/* run the highest priority next; push the rest so that
+			 * the next highest is popped first (LIFO) */
+			ready[nready++] = next;
+			for (unsigned i = 1; i < nready; i++)
+				for (unsigned j = i; j > 0 &&
+				     weft__prio_cmp(&ready[j - 1], &ready[j], g) > 0;
+				     j--) {
+					uint32_t t = ready[j];
+					ready[j] = ready[j - 1];
+					ready[j - 1] = t;
+				}
+			next = ready[--nready];
+			for (unsigned i = 0; i < nready; i++)
+				weft__worker_push(w, weft__job(r->handler, ready[i]));
+			pushed += nready;
+		}
+		if (pushed)
+			weft__notify(r->pool);
+		if (next == WEFT__NONE)
+			return;
+		v = next;
+	}
+}
+
+/* The job handler: a node index, or a range of roots to split. Splitting
+ * in halves gives each thief one large chunk per steal (SCHEDULER.md §2a). */
+static void
+weft__handle(void *ctx, uint64_t arg, weft__worker *w)
+{
+	weft__run *r = ctx;
+	weft__tbuf tb;
+	tb.n = 0;
+	if (!(arg & WEFT__RANGE)) {
+		weft__run_node(r, (uint32_t)arg, w, &tb);
+	} else {
+		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
+		uint32_t hi = (uint32_t)arg & 0x3FFFFFF;
+		while (hi - lo > r->grain) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			weft__worker_push(w,
+			    weft__job(r->handler,
+				WEFT__RANGE | (uint64_t)mid << 26 | hi));
+			weft__notify(r->pool);
+			hi = mid;
+		}
+		for (uint32_t i = lo; i < hi; i++)
+			weft__run_node(r, r->roots[i], w, &tb);
+	}
+	/* after this the run may be gone */
+	if (tb.n)
+		weft__targets_done(r, tb.t, tb.n);
+}
+
+/* -- setup -------------------------------------------------------------------- */
+
+static const weft_graph *weft__sort_graph;
+
+static int
+weft__root_cmp(const void *a, const void *b)
+{
+	/* higher priority first; creation order among equals */
+	int32_t pa = weft__graph_prio(weft__sort_graph, *(const uint32_t *)a);
+	int32_t pb = weft__graph_prio(weft__sort_graph, *(const uint32_t *)b);
+	if (pa != pb)
+		return pa > pb ? -1 : 1;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+static pthread_mutex_t weft__sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Marks the targets and, in one reverse sweep over the indexes (a
+ * topological order, see graph.h), everything they need: a node is in the
+ * run when a consumer in the run claimed it. Counts each node's inputs and
+ * consumers, lists the roots, and fuses linear chains. Persisted nodes are
+ * ready values: they are not run and their inputs are not claimed.
+ */
+static int
+weft__setup(weft__run *r)
+{
+	const weft_graph *g = r->g;
+	uint32_t hi = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->tidx[i] > hi)
+			hi = r->tidx[i];
+	r->hi = hi;
+	r->slots = weft__calloc((size_t)hi + 1, sizeof *r->slots);
+	if (!r->slots)
+		return WEFT_ENOMEM;
+	uint32_t ntargets = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		weft__slot *s = &r->slots[r->tidx[i]];
+		if (!(s->flags & WEFT__F_TARGET)) {
+			s->flags = WEFT__F_TARGET;
+			ntargets++;
+		}
+	}
+	r->order = weft__malloc(ntargets * sizeof *r->order);
+	if (!r->order)
+		return WEFT_ENOMEM;
+	memset(r->order, 0xFF, ntargets * sizeof *r->order);
+	uint32_t left = ntargets;
+	int fuse = !(r->flags & WEFT_NO_FUSE);
+
+	size_t rcap = 0;
+	for (uint32_t v = hi + 1; v-- > 0;) {
+		weft__slot *s = &r->slots[v];
+		/* while the sweep is above v, `pending` holds the last
+		 * consumer that claimed it (single-threaded: relaxed ops are
+		 * plain ones) */
+		uint32_t claimer = weft_atomic_load_relaxed(&s->pending);
+		uint32_t refs = weft_atomic_load_relaxed(&s->refs);
+		s->fused = WEFT__NONE;
+		if (refs == 0 && !(s->flags & WEFT__F_TARGET)) {
+			weft_atomic_store_relaxed(&s->pending, WEFT__UNUSED);
+			continue;
+		}
+		if (weft__graph_persisted(g, v)) {
+			s->result = weft_value_retain(g->pvals[v]);
+			weft_atomic_store_relaxed(&s->pending, WEFT__UNUSED);
+			if (s->flags & WEFT__F_TARGET) {
+				r->order[ntargets - left] = v;
+				left--;
+			}
+			continue;
+		}
+		const weft__node *nd = &g->nodes[v];
+		const uint32_t *a = g->args + nd->arg0;
+		uint32_t np = 0;
+		for (uint32_t i = 0; i < nd->nargs; i++) {
+			if (a[i] & WEFT__ARG_LIT)
+				continue;
+			weft__slot *in = &r->slots[a[i]];
+			weft_atomic_store_relaxed(
+			    &in->refs, weft_atomic_load_relaxed(&in->refs) + 1);
+			if (!weft__graph_persisted(g, a[i])) {
+				weft_atomic_store_relaxed(&in->pending, v);
+				np++;
+			}
+		}
+		weft_atomic_store_relaxed(&s->pending, np);
+		r->ntasks++;
+		/* Fuse v into its only consumer when it is that consumer's only
+		 * pending input: it then runs right after v, with no counter
+		 * and no queue. */
+		if (fuse && refs == 1 && !(s->flags & WEFT__F_TARGET) &&
+		    weft_atomic_load_relaxed(&r->slots[claimer].pending) == 1 &&
+		    !g->prio)
+			s->fused = claimer;
+		if (np == 0) {
+			if (r->nroots == rcap &&
+			    weft__grow((void **)&r->roots, &rcap, r->nroots + 1,
+				sizeof *r->roots))
+				return WEFT_ENOMEM;
+			r->roots[r->nroots++] = v;
+		}
+	}
+	weft_atomic_store_relaxed(&r->targets_left, left);
+	weft_atomic_store_relaxed(&r->order_pos, ntargets - left);
+	/* the sweep found roots from the top down: run them in creation
+	 * order (depth-first, like dask.order), or by priority */
+	for (size_t i = 0, j = r->nroots; i + 1 < j; i++, j--) {
+		uint32_t t = r->roots[i];
+		r->roots[i] = r->roots[j - 1];
+		r->roots[j - 1] = t;
+	}
+	if (g->prio && r->nroots > 1) {
+		pthread_mutex_lock(&weft__sort_mu);
+		weft__sort_graph = g;
+		qsort(r->roots, r->nroots, sizeof *r->roots, weft__root_cmp);
+		pthread_mutex_unlock(&weft__sort_mu);
+	}
+	return WEFT_OK;
+}
+
+/* Checks the targets and builds the run's state. On error the graph's
+ * error is set and the run can be destroyed. */
+int
+weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
+{
+	weft_graph *g = r->g;
+	if (pthread_mutex_init(&r->mu, NULL) != 0)
+		return weft__graph_set_error(g, WEFT_ENOMEM, "compute: no mutex");
+	r->fail_node = WEFT__NONE;
+	r->n = n;
+	r->tidx = weft__malloc(n * sizeof *r->tidx);
+	if (!r->tidx)
+		return weft__graph_set_error(g, WEFT_ENOMEM,
+		    "compute: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		r->tidx[i] = weft__graph_index(g, targets[i]);
+		if (r->tidx[i] == WEFT__NONE)
+			return weft__graph_set_error(g, WEFT_EINVAL,
+			    "compute: target %zu is %s", i,
+			    weft_node_ok(targets[i])
+				? "not a node of this graph"
+				: "WEFT_NODE_NONE (a delayed call failed?)");
+	}
+	if (weft__setup(r) != WEFT_OK)
+		return weft__graph_set_error(
+		    g, WEFT_ENOMEM, "compute: out of memory");
+	if (r->trace &&
+	    weft__trace_reserve(r->trace, weft_pool_threads(r->pool)) != WEFT_OK)
+		return weft__graph_set_error(
+		    g, WEFT_ENOMEM, "compute: out of memory for the trace");
+	/* Split the roots until each worker has ~16 chunks to steal, and no
+	 * chunk holds more than 64 roots: a steal per single root costs more
+	 * than a small task (SCHEDULER.md §2a). */
+	size_t per = r->nroots / (16 * (size_t)weft_pool_threads(r->pool));
+	r->grain = per < 1 ? 1 : per > 64 ? 64 : (uint32_t)per;
+	return WEFT_OK;
+}
+
+int
+weft__run_start(weft__run *r)
+{
+	if (r->cb && r->cb->start)
+		r->cb->start(r->cb->ud, r->ntasks);
+	if (weft_atomic_load_relaxed(&r->targets_left) == 0) {
+		/* every target was persisted: nothing to run */
+		weft_atomic_store_release(&r->done, 1);
+		return WEFT_OK;
+	}
+	int rc = weft__handler_add(r->pool, weft__handle, r, &r->handler);
+	if (rc != WEFT_OK)
+		return weft__graph_set_error(r->g, rc,
+		    "compute: %u computes already run on this pool",
+		    WEFT__MAX_HANDLERS - 2);
+	rc = weft__submit(r->pool,
+	    weft__job(r->handler, WEFT__RANGE | (uint64_t)r->nroots));
+	if (rc != WEFT_OK) {
+		weft__handler_remove(r->pool, r->handler);
+		r->handler = 0;
+		return weft__graph_set_error(r->g, rc, "compute: out of memory");
+	}
+	return WEFT_OK;
+}
+
+/* Waits for `done`: a worker of the same pool keeps running jobs meanwhile
+ * (nested compute); another thread spins briefly, then sleeps. */
+int
+weft__run_wait(weft__run *r, int64_t timeout_ns)
+{
+	if (weft_atomic_load_acquire(&r->done))
+		return WEFT_OK;
+	weft__worker *w = weft__worker_current();
+	if (w && weft__worker_pool(w) == r->pool && timeout_ns < 0) {
+		weft__worker_help_until(w, &r->done);
+		return WEFT_OK;
+	}
+	int64_t deadline = timeout_ns < 0 ? -1 : weft__now_ns() + timeout_ns;
+	for (int i = 0; i < 2000 && !weft_atomic_load_acquire(&r->done); i++)
+		weft_cpu_relax();
+	while (!weft_atomic_load_acquire(&r->done)) {
+		int64_t left = -1;
+		if (deadline >= 0) {
+			left = deadline - weft__now_ns();
+			if (left <= 0)
+				return WEFT_ETIMEDOUT;
+		}
+		weft__futex_wait(&r->done, 0, left);
+	}
+	return WEFT_OK;
+}
+
+/* After `done`: gives the handler back (once no worker is inside one of
+ * the run's jobs), builds the result code and message. Idempotent. */
+void
+weft__run_finish(weft__run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->finished) {
+		if (r->handler)
+			weft__handler_remove(r->pool, r->handler);
+		r->handler = 0;
+		uint32_t f = weft_atomic_load_acquire(&r->failed);
+		if (f == WEFT__RUN_FAILED) {
+			char key[256];
+			weft__graph_key(r->g, r->fail_node, key, sizeof key);
+			snprintf(r->errmsg, sizeof r->errmsg,
+			    "task '%s' failed: %s", key, r->fail_msg);
+			r->rc = WEFT_ETASK;
+		} else if (f == WEFT__RUN_CANCELED) {
+			snprintf(r->errmsg, sizeof r->errmsg,
+			    "compute canceled");
+			r->rc = WEFT_ECANCELED;
+		}
+		if (r->rc != WEFT_OK)
+			weft__graph_set_error(r->g, r->rc, "%s", r->errmsg);
+		if (r->cb && r->cb->finish)
+			r->cb->finish(r->cb->ud, r->rc);
+		r->finished = 1;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+weft__run_destroy(weft__run *r)
+{
+	if (r->slots) {
+		for (size_t i = 0; i < r->n; i++)
+			weft_value_release(&r->slots[r->tidx[i]].result);
+	}
+	weft__free(r->slots);
+	weft__free(r->roots);
+	weft__free(r->tidx);
+	weft__free(r->order);
+	weft__free(r->tperm);
+	pthread_mutex_destroy(&r->mu);
+}
