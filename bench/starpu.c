@@ -240,7 +240,8 @@ main(int argc, char **argv)
 		.init = sp_init,
 		.run = sp_run,
 		.fini = sp_fini,
-		.note = NULL,
+		.note = "CPU workers, default scheduler, explicit task "
+			"dependencies, tasks submitted while paused",
 		.missing = "a StarPU task cannot wait for the tasks it submits",
 	};
 	return bench_main(argc, argv, &rt, 1);

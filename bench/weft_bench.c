@@ -266,7 +266,7 @@ main(int argc, char **argv)
 		.init = w_init,
 		.run = w_run,
 		.fini = w_fini,
-		.note = NULL,
+		.note = "public API: weft_delayed + weft_compute on one pool",
 		.missing = "fib needs weft_spawn/weft_wait (not in the "
 			   "library yet)",
 	};
