@@ -124,8 +124,15 @@ weft__handler_remove(weft_pool *p, uint32_t id)
 	 * `id` makes the handler's context safe to free. */
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		weft__worker *w = &p->workers[i];
-		while (weft_atomic_load_acquire(&w->active) == id)
-			weft_cpu_relax();
+		/* Yield soon: on a busy machine the caller, just woken, may
+		 * have taken the very CPU of the worker it waits for. */
+		for (unsigned spins = 0;
+		     weft_atomic_load_acquire(&w->active) == id; spins++) {
+			if (spins < 64)
+				weft_cpu_relax();
+			else
+				sched_yield();
+		}
 	}
 	pthread_mutex_lock(&p->mu);
 	p->handlers[id].fn = NULL;
