@@ -874,6 +874,7 @@ spec_load_text(struct loader *L, const weft_spec_opts *o)
 	}
 	t1 = now_s();
 	L->s->stats.read_s = t1 - t0 + L->read_s;
+	L->t_parsed = t1;
 	rc = WEFT_OK;
 	if (!json_is_object(root)) {
 		rc = spec_fail(L, WEFT_EPARSE, 0, SPEC_NONE,
@@ -937,7 +938,9 @@ spec_load_text(struct loader *L, const weft_spec_opts *o)
 		L->targets_given = 1;
 	}
 out:
+	t0 = now_s();
 	json_decref(root);
+	L->free_s = now_s() - t0;
 	return rc;
 }
 

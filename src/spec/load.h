@@ -13,7 +13,9 @@ struct loader {
 	const char *text; /* the JSON text */
 	size_t len;
 	char *owned; /* text we read and must free */
-	double read_s;
+	double read_s;	 /* reading the file */
+	double t_parsed; /* when the JSON was parsed: building starts */
+	double free_s;	 /* freeing jansson's tree (counted as reading) */
 	spec_posindex px;
 	weft_spec_error *err;
 	unsigned flags;
