@@ -3,9 +3,8 @@
  * SCHEDULER.md section 1 (push 0.84, push+take 2.10 non-empty / 4.44 one
  * item (CAS path) / 2.59 batched, push+steal 5.22 ns).
  *
- * Not registered in meson yet. Build by hand, e.g.
- *   cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
- *      bench/deque_bench.c src/sched/deque.c src/base/alloc.c -o deque_bench
+ * Built by meson as BUILD/bench/deque-bench (internal API; bench/run does
+ * not run it).
  * Prints the median of 11 timed loops per case, in ns per operation pair.
  */
 #include <stdint.h>
