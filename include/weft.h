@@ -23,6 +23,7 @@
 
 #include "weft/version.h"
 #include "weft/errno.h"
+#include "weft/alloc.h"
 #include "weft/value.h"
 #include "weft/graph.h"
 #include "weft/pool.h"

@@ -13,8 +13,8 @@
  * Errors: a graph keeps the last error that happened to it (a failed
  * delayed call or a failed compute): weft_graph_error() gives its message.
  * A failed delayed call returns WEFT_NODE_NONE; using WEFT_NODE_NONE as an
- * argument or target fails in turn, so a chain of calls can be checked once,
- * at the end.
+ * argument or target fails in turn and keeps the first call's error, so a
+ * chain of calls can be checked once, at the end, and still tell why.
  */
 #ifndef WEFT_GRAPH_H
 #define WEFT_GRAPH_H

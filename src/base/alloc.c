@@ -5,45 +5,112 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/alloc.h"
 #include "weft/errno.h"
+
+static void *
+weft__libc_malloc(void *ud, size_t size)
+{
+	(void)ud;
+	return malloc(size);
+}
+
+static void *
+weft__libc_realloc(void *ud, void *p, size_t size)
+{
+	(void)ud;
+	return realloc(p, size);
+}
+
+static void
+weft__libc_free(void *ud, void *p)
+{
+	(void)ud;
+	free(p);
+}
+
+/* Read on every allocation, written only by weft_set_allocator, which the
+ * caller promises to call while no other weft call runs. */
+static weft_allocator weft__alloc = { weft__libc_malloc, weft__libc_realloc,
+	weft__libc_free, NULL };
+
+int
+weft_set_allocator(const weft_allocator *a)
+{
+	if (!a) {
+		weft__alloc = (weft_allocator) { weft__libc_malloc,
+			weft__libc_realloc, weft__libc_free, NULL };
+		return WEFT_OK;
+	}
+	if (!a->malloc_fn || !a->realloc_fn || !a->free_fn)
+		return WEFT_EINVAL;
+	weft__alloc = *a;
+	return WEFT_OK;
+}
 
 void *
 weft__malloc(size_t size)
 {
-	return malloc(size ? size : 1);
+	return weft__alloc.malloc_fn(weft__alloc.ud, size ? size : 1);
 }
 
 void *
 weft__calloc(size_t n, size_t size)
 {
-	return calloc(n ? n : 1, size ? size : 1);
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	size_t bytes = n * size;
+	void *p = weft__malloc(bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
 }
 
 void *
 weft__realloc(void *p, size_t size)
 {
-	return realloc(p, size ? size : 1);
+	return weft__alloc.realloc_fn(weft__alloc.ud, p, size ? size : 1);
 }
 
 void
 weft__free(void *p)
 {
+	if (!p)
+		return;
 	int saved = errno;
-	free(p);
+	weft__alloc.free_fn(weft__alloc.ud, p);
 	errno = saved;
 }
 
+/* Aligned blocks are carved from a normal allocation, with the original
+ * pointer stored just before the aligned address, so that the hook needs
+ * no aligned entry point; weft__free_aligned gives it back. */
 void *
 weft__calloc_aligned(size_t n, size_t size, size_t align)
 {
 	if (size && n > SIZE_MAX / size)
 		return NULL;
-	void *p = NULL;
 	size_t bytes = n * size;
-	if (posix_memalign(&p, align, bytes ? bytes : 1) != 0)
+	if (bytes > SIZE_MAX - align - sizeof(void *))
 		return NULL;
-	memset(p, 0, bytes);
-	return p;
+	char *raw = weft__malloc(bytes + align + sizeof(void *));
+	if (!raw)
+		return NULL;
+	uintptr_t a = ((uintptr_t)(raw + sizeof(void *)) + align - 1) &
+	    ~(uintptr_t)(align - 1);
+	memcpy((char *)a - sizeof(void *), &raw, sizeof raw);
+	memset((void *)a, 0, bytes);
+	return (void *)a;
+}
+
+void
+weft__free_aligned(void *p)
+{
+	if (!p)
+		return;
+	void *raw;
+	memcpy(&raw, (char *)p - sizeof(void *), sizeof raw);
+	weft__free(raw);
 }
 
 char *

@@ -15,8 +15,10 @@ void *weft__realloc(void *p, size_t size);
 /* free() that preserves errno, as uv__free does. NULL is ignored. */
 void weft__free(void *p);
 /* Zeroed memory aligned to `align` (a power of two, >= sizeof(void *)),
- * for structures with cache-line-aligned members; free with weft__free. */
+ * for structures with cache-line-aligned members; free with
+ * weft__free_aligned. */
 void *weft__calloc_aligned(size_t n, size_t size, size_t align);
+void weft__free_aligned(void *p);
 /* Duplicates a NUL-terminated string; NULL on no memory. */
 char *weft__strdup(const char *s);
 

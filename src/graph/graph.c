@@ -248,6 +248,10 @@ weft__check_args(
 			    "delayed: argument %zu is not a weft_ref() or "
 			    "weft_lit()",
 			    i);
+		/* a failed call's WEFT_NODE_NONE keeps that call's error,
+		 * the root cause, rather than replace it with this one */
+		if (!weft_node_ok(args[i].node) && g->errcode != WEFT_OK)
+			return g->errcode;
 		if (!weft_node_ok(args[i].node))
 			return weft__graph_set_error(g, WEFT_EINVAL,
 			    "delayed: argument %zu refers to WEFT_NODE_NONE "

@@ -101,7 +101,7 @@ weft__start(weft_graph *g, size_t n, const weft_node *targets,
 		rc = weft__run_start(r);
 	if (rc != WEFT_OK) {
 		weft__run_destroy(r);
-		weft__free(f);
+		weft__free_aligned(f);
 		f = NULL;
 	}
 out:
@@ -294,7 +294,7 @@ weft_future_free(weft_future *f)
 	weft__run_wait(&f->run, -1);
 	weft__run_finish(&f->run);
 	weft__run_destroy(&f->run);
-	weft__free(f);
+	weft__free_aligned(f);
 }
 
 /* -- synchronous computes ------------------------------------------------------ */
@@ -340,7 +340,7 @@ weft_compute(weft_graph *g, size_t n, const weft_node *targets,
 	if (rc == WEFT_OK)
 		weft__collect(&f->run, results);
 	weft__run_destroy(&f->run);
-	weft__free(f);
+	weft__free_aligned(f);
 	return rc;
 }
 

@@ -48,7 +48,7 @@ weft_trace_free(weft_trace *t)
 		return;
 	for (unsigned i = 0; i < t->nw; i++)
 		weft__free(t->w[i].ev);
-	weft__free(t->w);
+	weft__free_aligned(t->w);
 	weft__free(t);
 }
 
@@ -63,7 +63,7 @@ weft__trace_reserve(weft_trace *t, unsigned workers)
 		return WEFT_ENOMEM;
 	if (t->nw)
 		memcpy(nw, t->w, t->nw * sizeof *nw);
-	weft__free(t->w);
+	weft__free_aligned(t->w);
 	t->w = nw;
 	t->nw = workers;
 	return WEFT_OK;

@@ -460,7 +460,7 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	if (!p)
 		goto out;
 	if (pthread_mutex_init(&p->mu, NULL) != 0) {
-		weft__free(p);
+		weft__free_aligned(p);
 		p = NULL;
 		goto out;
 	}
@@ -539,10 +539,10 @@ weft__pool_destroy(weft_pool *p)
 	}
 	weft__topo_close(p->topo);
 	pthread_mutex_destroy(&p->mu);
-	weft__free(p->workers);
+	weft__free_aligned(p->workers);
 	weft__free(p->free_ids);
 	weft__free(p->inj);
-	weft__free(p);
+	weft__free_aligned(p);
 }
 
 void
