@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "compute.h"
 #include "errno.h"
 #include "graph.h"
 #include "registry.h"
@@ -199,6 +200,18 @@ WEFT_API const weft_func_info *weft_spec_func_used(
  */
 WEFT_API int weft_spec_failure(const weft_spec *s, const char **key,
     const char **fn, const char **message);
+
+/**
+ * Writes the built part of the graph in Graphviz DOT: one box per key,
+ * labelled with the key and its computation as the file wrote it
+ * ("z\nadd(y, mul(x, 10))", shortened past 60 characters), one edge per
+ * dependency. With a trace of a compute of the spec's graph (may be NULL),
+ * boxes are filled with the colour of the worker that ran them, as
+ * weft_graph_write_dot() does. WEFT_OK, WEFT_EIO on a write error,
+ * WEFT_ENOMEM, WEFT_EINVAL.
+ */
+WEFT_API int weft_spec_write_dot(
+    const weft_spec *s, FILE *f, const weft_trace *trace);
 
 /** Flags of weft_value_write(). */
 enum weft_write_flags {

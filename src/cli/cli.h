@@ -5,6 +5,7 @@
 #ifndef WEFT_CLI_H
 #define WEFT_CLI_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "weft.h"
@@ -29,6 +30,28 @@ int cli_parse_size(const char *opt, const char *s, size_t min, size_t max,
 int cli_load_plugin(weft_registry *reg, const char *path);
 /* A registry with the built-ins; NULL (reported) when out of memory. */
 weft_registry *cli_registry(void);
+
+/* Seconds on the monotonic clock. */
+double cli_now(void);
+
+/* The progress bar: compute callbacks count tasks; the main thread draws
+ * while it waits for the compute (at most ~10 times a second). */
+struct cli_progress {
+	_Atomic size_t done, total;
+	double t0;
+	int tty;
+};
+void cli_progress_init(struct cli_progress *p, weft_callbacks *cb);
+/* Redraws the bar on stderr; `final` ends the line. */
+void cli_progress_draw(struct cli_progress *p, int final);
+
+/* --dot PATH: checks the extension, and that Graphviz is there when an
+ * image is asked for, before anything runs. *format is NULL for DOT text,
+ * else "svg", "png" or "pdf". 0, or -1 (reported). */
+int cli_dot_check(const char *path, const char **format);
+/* Writes (or draws) the spec's graph; `t` may be NULL. 0, or -1. */
+int cli_dot_write(const weft_spec *s, const weft_trace *t, const char *path,
+    const char *format);
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);

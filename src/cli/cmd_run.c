@@ -1,10 +1,11 @@
 /*
  * weft run / weft check: load a graph file, then run it or describe it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -65,6 +66,17 @@ static const char run_usage[] =
     "  --strict             a string argument that is not a key is an "
     "error\n"
     "  --stats              print read, build and run times on stderr\n"
+    "  --progress, --no-progress  a progress bar on stderr (default: on "
+    "when\n"
+    "                       stderr is a terminal)\n"
+    "  --trace OUT.json     write a Chrome trace of the run (a row per "
+    "worker;\n"
+    "                       open it in Perfetto or chrome://tracing)\n"
+    "  --dot OUT            write the graph the targets need: .dot/.gv as "
+    "DOT,\n"
+    "                       .svg/.png/.pdf drawn by Graphviz's dot; boxes "
+    "are\n"
+    "                       coloured by the worker that ran them\n"
     "  --max-nodes N        refuse files with more keys (default "
     "4194304)\n"
     "  --max-depth N        refuse deeper nesting in one key (default 64)\n"
@@ -87,6 +99,7 @@ static const char check_usage[] =
     "  --plugin LIB.so      load more functions from a plugin\n"
     "  --strict             a string argument that is not a key is an "
     "error\n"
+    "  --dot OUT            write the graph as for run (not coloured)\n"
     "  --max-nodes N, --max-depth N   as for run\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -102,6 +115,9 @@ struct opts {
 	weft_bind bind;
 	int text;
 	int stats;
+	int progress; /* -1 unset: on when stderr is a terminal */
+	const char *trace;
+	const char *dot, *dot_format;
 };
 
 static void
@@ -119,6 +135,7 @@ parse(int argc, char **argv, int is_run, struct opts *o)
 	int only_files = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->progress = -1;
 	o->reg = cli_registry();
 	if (!o->reg)
 		return -1;
@@ -209,6 +226,19 @@ parse(int argc, char **argv, int is_run, struct opts *o)
 			}
 		} else if (is_run && strcmp(a, "--stats") == 0) {
 			o->stats = 1;
+		} else if (is_run && strcmp(a, "--progress") == 0) {
+			o->progress = 1;
+		} else if (is_run && strcmp(a, "--no-progress") == 0) {
+			o->progress = 0;
+		} else if (is_run &&
+		    (m = cli_opt(argc, argv, &i, "--trace", NULL, &v))) {
+			if (m < 0)
+				return -1;
+			o->trace = v;
+		} else if ((m = cli_opt(argc, argv, &i, "--dot", NULL, &v))) {
+			if (m < 0 || cli_dot_check(v, &o->dot_format))
+				return -1;
+			o->dot = v;
 		} else {
 			cli_error("unknown option '%s' for '%s' (see 'weft %s "
 				  "--help')",
@@ -242,14 +272,6 @@ load(struct opts *o)
 	for (size_t i = 0; i < weft_spec_nwarnings(s); i++)
 		fprintf(stderr, "%s\n", weft_spec_warning(s, i));
 	return s;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Writes a key as a JSON string. */
@@ -316,6 +338,36 @@ report_failure(const weft_spec *s, int rc)
 		: weft_strerror(rc));
 }
 
+/* Runs the targets; with a progress bar, asynchronously, drawing while
+ * waiting. Returns the compute's code. */
+static int
+compute(struct opts *o, weft_spec *s, weft_opts *wo, weft_value *res)
+{
+	weft_graph *g = weft_spec_graph(s);
+	size_t n = weft_spec_ntargets(s);
+	struct cli_progress p;
+	weft_callbacks cb;
+	weft_future *f;
+	int rc;
+
+	if (!o->progress)
+		return weft_compute(g, n, weft_spec_targets(s), res, wo);
+	cli_progress_init(&p, &cb);
+	wo->callbacks = &cb;
+	f = weft_compute_async(g, n, weft_spec_targets(s), wo);
+	if (!f) {
+		rc = weft_graph_errcode(g);
+		return rc != WEFT_OK ? rc : WEFT_ENOMEM;
+	}
+	while (weft_future_wait(f, 0.1) == WEFT_ETIMEDOUT)
+		cli_progress_draw(&p, 0);
+	cli_progress_draw(&p, 1);
+	rc = weft_future_results(f, res);
+	weft_future_free(f);
+	wo->callbacks = NULL;
+	return rc;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -323,6 +375,8 @@ cmd_run(int argc, char **argv)
 	weft_spec *s = NULL;
 	weft_pool *pool = NULL;
 	weft_value *res = NULL;
+	weft_trace *trace = NULL;
+	FILE *trace_f = NULL;
 	weft_spec_stats st;
 	size_t n;
 	double t0;
@@ -333,10 +387,29 @@ cmd_run(int argc, char **argv)
 		opts_free(&o);
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
+	if (o.progress < 0)
+		o.progress = isatty(STDERR_FILENO);
 	s = load(&o);
 	if (!s)
 		goto out;
+	/* Open the trace now: a bad path is bad usage, found before the
+	 * run rather than after it. */
+	if (o.trace) {
+		trace_f = fopen(o.trace, "w");
+		if (!trace_f) {
+			cli_error("--trace: cannot write '%s': %s", o.trace,
+			    strerror(errno));
+			goto out;
+		}
+	}
 	code = EXIT_RUN;
+	if (o.trace || o.dot) {
+		trace = weft_trace_new();
+		if (!trace) {
+			cli_error("out of memory");
+			goto out;
+		}
+	}
 	{
 		weft_pool_opts po = { 0 };
 		po.threads = (unsigned)o.threads;
@@ -354,14 +427,30 @@ cmd_run(int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
-	t0 = now_s();
+	t0 = cli_now();
 	{
 		weft_opts wo = { 0 };
 		wo.pool = pool;
-		rc = weft_compute(
-		    weft_spec_graph(s), n, weft_spec_targets(s), res, &wo);
+		wo.trace = trace;
+		rc = compute(&o, s, &wo, res);
 	}
-	t0 = now_s() - t0;
+	t0 = cli_now() - t0;
+	/* The trace and the graph are written whether the run failed or
+	 * not: they are how one finds out why. */
+	if (trace_f) {
+		int wrc = weft_trace_write_json(trace, weft_spec_graph(s),
+		    trace_f);
+		if (fclose(trace_f) != 0 && wrc == WEFT_OK)
+			wrc = WEFT_EIO;
+		trace_f = NULL;
+		if (wrc != WEFT_OK) {
+			cli_error("--trace: cannot write '%s': %s", o.trace,
+			    weft_strerror(wrc));
+			goto out;
+		}
+	}
+	if (o.dot && cli_dot_write(s, trace, o.dot, o.dot_format))
+		goto out;
 	if (o.stats && weft_spec_stats_get(s, &st) == WEFT_OK)
 		fprintf(stderr,
 		    "weft: read %.3f s, build %.3f s (%zu keys, %zu tasks), "
@@ -384,6 +473,9 @@ out:
 		for (size_t i = 0; i < weft_spec_ntargets(s); i++)
 			weft_value_release(&res[i]);
 	free(res);
+	if (trace_f)
+		fclose(trace_f);
+	weft_trace_free(trace);
 	weft_spec_free(s);
 	weft_pool_free(pool);
 	opts_free(&o);
@@ -424,6 +516,11 @@ cmd_check(int argc, char **argv)
 		printf("%s %s x%zu", i ? "," : "", f->name, count);
 	}
 	printf("\nok\n");
+	if (o.dot && cli_dot_write(s, NULL, o.dot, o.dot_format)) {
+		weft_spec_free(s);
+		opts_free(&o);
+		return EXIT_USAGE;
+	}
 	weft_spec_free(s);
 	opts_free(&o);
 	return EXIT_OK;

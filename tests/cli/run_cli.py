@@ -19,6 +19,7 @@ no sanitizer report. Standard library only.
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,12 +30,12 @@ ROOT = sys.argv[4] if len(sys.argv) > 4 else os.path.join(TESTS, "..", "..")
 passed = failed = 0
 
 
-def weft(args, stdin=None, timeout=60):
+def weft(args, stdin=None, timeout=60, env=None):
     """Runs weft; returns (exit status, stdout, stderr)."""
     t = time.monotonic()
     try:
         p = subprocess.run([WEFT] + args, input=stdin, cwd=TESTS,
-                           capture_output=True, timeout=timeout)
+                           capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return None, "", "TIMEOUT after %ds" % timeout
     out = p.stdout.decode("utf-8", "replace")
@@ -63,8 +64,8 @@ def sane(name, code, err):
 
 
 def expect(name, args, code=0, stdout=None, stderr=(), stdin=None,
-           not_stderr=()):
-    c, out, err = weft(args, stdin)
+           not_stderr=(), env=None):
+    c, out, err = weft(args, stdin, env=env)
     if not sane(name, c, err):
         return c, out, err
     detail = "args %s\nexit %s (want %s)\nstdout:\n%s\nstderr:\n%s" % (
@@ -217,6 +218,49 @@ def run_examples():
                    stderr=[])
 
 
+def run_outputs(tmp):
+    """--trace, --dot and --progress."""
+    tr = os.path.join(tmp, "trace.json")
+    dot = os.path.join(tmp, "graph.dot")
+    expect("trace+dot", ["run", "specs/basic.json", "--trace", tr,
+                         "--dot", dot], 0, stdout='{"z": 12}')
+    with open(tr) as f:
+        events = json.load(f)["traceEvents"]
+    names = sorted(e["name"] for e in events if e.get("ph") == "X")
+    check("trace events", names == ["x", "y", "z"], repr(events))
+    with open(dot) as f:
+        text = f.read()
+    check("dot labels", text.startswith("digraph weft {") and
+          'label="z\\nadd(y, mul(x, 10))"' in text and
+          "k1 -> k2;" in text and "fillcolor=" in text, text)
+    expect("check --dot", ["check", "specs/basic.json", "--dot", dot], 0)
+    with open(dot) as f:
+        check("check dot", "tooltip" not in f.read() and True)
+    # The trace is written when a task fails too: it tells why.
+    expect("trace on failure", ["run", "specs/fail_div.json", "--trace",
+                                tr], 1, stderr=["division by zero"])
+    with open(tr) as f:
+        check("trace on failure", '"traceEvents"' in f.read())
+    expect("trace bad path", ["run", "specs/basic.json", "--trace",
+                              "/nonexistent/t.json"], 2,
+           stderr=["--trace: cannot write '/nonexistent/t.json'"])
+    expect("dot bad ext", ["run", "specs/basic.json", "--dot", "g.txt"], 2,
+           stderr=["--dot: 'g.txt' should end in .dot or .gv"])
+    expect("dot without graphviz", ["run", "specs/basic.json", "--dot",
+                                    os.path.join(tmp, "g.svg")], 2,
+           stderr=["needs Graphviz's 'dot', which is not on PATH"],
+           env=dict(os.environ, PATH="/nonexistent"))
+    if shutil.which("dot"):
+        svg = os.path.join(tmp, "g.svg")
+        expect("dot svg", ["run", "specs/basic.json", "--dot", svg], 0)
+        with open(svg) as f:
+            check("dot svg file", "<svg" in f.read())
+    expect("progress", ["run", "specs/basic.json", "--progress"], 0,
+           stdout='{"z": 12}', stderr=["] 100% ", " tasks/s | "])
+    expect("no progress", ["run", "specs/basic.json", "--no-progress"], 0,
+           not_stderr=["tasks/s"])
+
+
 def run_big(tmp):
     """100,000 chained keys and a 100,000-way fan-in, timed with --stats."""
     n = 100000
@@ -300,6 +344,7 @@ def main():
     run_info()
     run_examples()
     with tempfile.TemporaryDirectory() as tmp:
+        run_outputs(tmp)
         run_deep(tmp)
         run_big(tmp)
         run_fuzz(tmp)

@@ -456,6 +456,32 @@ test_run_failures(void **state)
 }
 
 static void
+test_dot(void **state)
+{
+	(void)state;
+	char buf[2048];
+	weft_spec *s = load_ok("{\"graph\": {\"x\": [\"range\", 20], \"q\": "
+			       "\"x\", \"y\": [\"add\", \"q\", [[\"inc\", 1], "
+			       "{\"lit\": \"a\\\"b\"}]], \"unused\": 1}, "
+			       "\"targets\": [\"y\"]}",
+	    NULL);
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(weft_spec_write_dot(s, f, NULL), WEFT_OK);
+	fclose(f);
+	assert_string_equal(buf,
+	    "digraph weft {\n  rankdir=BT;\n  node [shape=box, "
+	    "style=\"rounded,filled\", fillcolor=white, "
+	    "fontname=\"monospace\"];\n"
+	    "  k0 [label=\"x\\nrange(20)\"];\n"
+	    "  k1 [label=\"q\\nx\"];\n  k0 -> k1;\n"
+	    "  k2 [label=\"y\\nadd(q, [inc(1), \\\"a\\\\\\\"b\\\"])\"];\n"
+	    "  k1 -> k2;\n}\n");
+	assert_int_equal(weft_spec_write_dot(NULL, stdout, NULL), WEFT_EINVAL);
+	assert_int_equal(weft_spec_write_dot(s, NULL, NULL), WEFT_EINVAL);
+	weft_spec_free(s);
+}
+
+static void
 test_files(void **state)
 {
 	(void)state;
@@ -523,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_run_failures),
+		cmocka_unit_test(test_dot),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_big),
 	};

@@ -1,0 +1,103 @@
+/*
+ * Graphviz DOT of a spec's graph. Unlike weft_graph_write_dot(), which can
+ * only name the C function every node runs (the spec evaluator), this one
+ * labels each key with its computation as the file wrote it:
+ * "z\nadd(y, mul(x, 10))".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/lib.h"
+#include "spec/spec_int.h"
+#include "weft/trace.h"
+
+/* Labels stop growing here; the DOT stays readable for big literals. */
+#define LABEL_MAX 60
+
+/* The same light colours as weft_graph_write_dot, one per worker. */
+static const char *const palette[] = { "#8dd3c7", "#ffffb3", "#bebada",
+	"#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
+	"#bc80bd", "#ccebc5", "#ffed6f" };
+
+static void
+label(const weft_spec *s, const spec_key *k, const spec_expr *e,
+    weft__buf *b)
+{
+	if (b->len > LABEL_MAX)
+		return;
+	switch (e->kind) {
+	case X_LIT:
+		if (weft_type_of(e->lit) == WEFT_LIST && weft_len(e->lit) > 8)
+			weft__buf_printf(b, "[%zu items]", weft_len(e->lit));
+		else
+			weft__repr(weft__buf_sink, b, e->lit, WEFT__REPR_JSON);
+		return;
+	case X_ARG:
+		weft__buf_puts(b, s->keys[k->deps[e->n]].name);
+		return;
+	case X_CALL:
+		weft__buf_printf(b, "%s(", e->fn->name);
+		break;
+	default:
+		weft__buf_puts(b, "[");
+	}
+	for (uint32_t i = 0; i < e->n && b->len <= LABEL_MAX; i++) {
+		if (i)
+			weft__buf_puts(b, ", ");
+		label(s, k, e->kids[i], b);
+	}
+	weft__buf_puts(b, e->kind == X_CALL ? ")" : "]");
+}
+
+/* A DOT string body: quotes and backslashes escaped, one line. */
+static void
+put_escaped(FILE *f, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s && n < max; s++, n++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+	}
+	if (*s)
+		fputs("...", f);
+}
+
+int
+weft_spec_write_dot(const weft_spec *s, FILE *f, const weft_trace *trace)
+{
+	weft__buf b = { 0 };
+
+	if (!s || !f)
+		return WEFT_EINVAL;
+	fprintf(f, "digraph weft {\n  rankdir=BT;\n"
+		   "  node [shape=box, style=\"rounded,filled\", "
+		   "fillcolor=white, fontname=\"monospace\"];\n");
+	for (size_t i = 0; i < s->nkeys; i++) {
+		const spec_key *k = &s->keys[i];
+		int w = trace ? weft_trace_worker_of(trace, k->node) : -1;
+		if (!k->built)
+			continue;
+		b.len = 0;
+		label(s, k, k->task.e, &b);
+		if (b.oom) {
+			weft__buf_free(&b);
+			return WEFT_ENOMEM;
+		}
+		fprintf(f, "  k%zu [label=\"", i);
+		put_escaped(f, k->name, 200);
+		fputs("\\n", f);
+		put_escaped(f, b.p ? b.p : "", LABEL_MAX);
+		fputc('"', f);
+		if (w >= 0)
+			fprintf(f, ", fillcolor=\"%s\", tooltip=\"worker %d\"",
+			    palette[w % 12], w);
+		fputs("];\n", f);
+		for (uint32_t j = 0; j < k->ndeps; j++)
+			fprintf(f, "  k%u -> k%zu;\n", k->deps[j], i);
+	}
+	fputs("}\n", f);
+	weft__buf_free(&b);
+	return ferror(f) ? WEFT_EIO : WEFT_OK;
+}
