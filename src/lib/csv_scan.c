@@ -1,0 +1,1036 @@
+/*
+ * The hot path of the CSV reader: one byte range of a file read with
+ * pread() in 1 MiB blocks and parsed in place into per-key accumulators.
+ *
+ * Why hand-written: measured on the 312 MB benchmark file (bench/analytics),
+ * libcsv's callback-per-field design and strtod() for every number each
+ * cost more than the whole of this loop. So:
+ * - the buffer always ends with a newline (a sentinel is added at end of
+ *   file), so scanning an unquoted field needs no bounds check;
+ * - only the columns the query names are parsed; others are skipped;
+ * - numbers take a fast path that is still correctly rounded (exact
+ *   integer mantissa and power of ten, one rounding), and fall back to
+ *   strtod() for the rest;
+ * - per-key hash tables are small and stay in L1 for typical key counts.
+ */
+#include "lib/analytics.h"
+
+#include "base/alloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "weft/csv.h"
+
+#define BLOCK ((size_t)1 << 20)
+#define TAIL_READ ((size_t)64 << 10)
+
+/* -- numbers ------------------------------------------------------------------ */
+
+static const double p10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+	1e20, 1e21, 1e22 };
+
+#if LDBL_MANT_DIG >= 64
+/* 10^k exactly in a 64-bit mantissa for k <= 27 (5^27 < 2^64). */
+static long double
+p10l(int k)
+{
+	long double r = 1;
+	for (int i = 0; i < k; i++)
+		r *= 10;
+	return r;
+}
+#endif
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void
+trim(const char **s, const char **e)
+{
+	while (*s < *e && is_space(**s))
+		(*s)++;
+	while (*e > *s && is_space((*e)[-1]))
+		(*e)--;
+}
+
+/* strtod() on a NUL-terminated copy: the slow path, correctly rounded. */
+static int
+slow_f64(const char *s, const char *e, double *out)
+{
+	char tmp[128];
+	size_t n = (size_t)(e - s);
+	char *b = n < sizeof tmp ? tmp : weft__malloc(n + 1);
+	if (!b)
+		return 0;
+	memcpy(b, s, n);
+	b[n] = 0;
+	char *end;
+	errno = 0;
+	double v = strtod(b, &end);
+	int ok = n > 0 && end == b + n;
+	/* Overflow gives +-HUGE_VAL (inf) and underflow a denormal or 0:
+	 * the correctly rounded results, so ERANGE is not an error. */
+	if (b != tmp)
+		weft__free(b);
+	if (ok)
+		*out = v;
+	return ok;
+}
+
+int
+weft__parse_f64(const char *s, const char *e, double *out)
+{
+	const char *p = s;
+	int neg = 0;
+	if (p < e && (*p == '-' || *p == '+')) {
+		neg = *p == '-';
+		p++;
+	}
+	uint64_t m = 0;
+	int nd = 0, ex = 0, digits = 0, trunc = 0;
+	while (p < e && (unsigned)(*p - '0') < 10) {
+		if (nd < 19) {
+			m = m * 10 + (unsigned)(*p - '0');
+			nd += m != 0;
+		} else {
+			ex++;
+			trunc |= *p != '0';
+		}
+		p++;
+		digits++;
+	}
+	if (p < e && *p == '.') {
+		p++;
+		while (p < e && (unsigned)(*p - '0') < 10) {
+			if (nd < 19) {
+				m = m * 10 + (unsigned)(*p - '0');
+				nd += m != 0;
+				ex--;
+			} else {
+				trunc |= *p != '0';
+			}
+			p++;
+			digits++;
+		}
+	}
+	if (!digits)
+		goto slow;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		int eneg = 0, ed = 0, ev = 0;
+		if (p < e && (*p == '-' || *p == '+')) {
+			eneg = *p == '-';
+			p++;
+		}
+		while (p < e && (unsigned)(*p - '0') < 10) {
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
+			p++;
+			ed++;
+		}
+		if (!ed)
+			goto slow;
+		ex += eneg ? -ev : ev;
+	}
+	if (p != e || trunc)
+		goto slow;
+	double v;
+	if (m == 0) {
+		v = 0.0;
+	} else if (m <= ((uint64_t)1 << 53) && ex >= -22 && ex <= 22) {
+		/* Clinger's fast path: both operands exact, one rounding. */
+		v = ex < 0 ? (double)m / p10[-ex] : (double)m * p10[ex];
+#if LDBL_MANT_DIG >= 64
+	} else if (ex >= -27 && ex <= 27) {
+		/* m (< 2^64) and 10^|ex| are exact in the 64-bit mantissa of
+		 * x87 long double, so L is the once-rounded result there.
+		 * Rounding L again to double is the correct rounding of the
+		 * exact value unless L sits exactly on a midpoint between two
+		 * doubles (the only case where the two roundings can differ):
+		 * that one case goes to strtod. */
+		long double L = ex < 0 ? (long double)m / p10l(-ex) :
+					 (long double)m * p10l(ex);
+		int e2;
+		long double f = frexpl(L, &e2);
+		uint64_t bits = (uint64_t)ldexpl(f, 64);
+		if ((bits & 0x7FF) == 0x400)
+			goto slow;
+		v = (double)L;
+#endif
+	} else {
+		goto slow;
+	}
+	*out = neg ? -v : v;
+	return 1;
+slow:
+	return slow_f64(s, e, out);
+}
+
+int
+weft__parse_i64(const char *s, const char *e, int64_t *out)
+{
+	const char *p = s;
+	int neg = 0;
+	if (p < e && (*p == '-' || *p == '+')) {
+		neg = *p == '-';
+		p++;
+	}
+	if (p == e)
+		return 0;
+	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < e; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (d >= 10 || v > (lim - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 1;
+}
+
+/* -- groups -------------------------------------------------------------------- */
+
+static inline uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15u ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = mix64(h ^ w);
+		s += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	memcpy(&w, s, n);
+	return mix64(h ^ w);
+}
+
+weft__part *
+weft__part_new(const weft__csv_spec *sp)
+{
+	weft__part *p = weft__calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->nval = sp->nval;
+	p->key_type = sp->key < 0 ? -1 : sp->key_type;
+	return p;
+}
+
+void
+weft__part_free(weft__part *p)
+{
+	if (!p)
+		return;
+	weft__free(p->slots);
+	weft__free(p->hash);
+	weft__free(p->ikey);
+	weft__free(p->koff);
+	weft__free(p->klen);
+	weft__free(p->arena);
+	weft__free(p->grows);
+	weft__free(p->acc);
+	weft__free(p->col);
+	weft__free(p);
+}
+
+static void *
+dup_mem(const void *s, size_t n)
+{
+	if (!s || !n)
+		return NULL;
+	void *d = weft__malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+weft__part *
+weft__part_copy(const weft__part *s)
+{
+	weft__part *p = weft__malloc(sizeof *p);
+	if (!p)
+		return NULL;
+	*p = *s;
+	size_t gc = s->gcap;
+	p->slots = dup_mem(s->slots, s->nslots * sizeof *s->slots);
+	p->hash = dup_mem(s->hash, gc * sizeof *s->hash);
+	p->ikey = dup_mem(s->ikey, gc * sizeof *s->ikey);
+	p->koff = dup_mem(s->koff, gc * sizeof *s->koff);
+	p->klen = dup_mem(s->klen, gc * sizeof *s->klen);
+	p->arena = dup_mem(s->arena, s->acap);
+	p->grows = dup_mem(s->grows, gc * sizeof *s->grows);
+	p->acc = dup_mem(s->acc, gc * s->nval * sizeof *s->acc);
+	p->col = dup_mem(s->col, s->colcap * sizeof *s->col);
+	if ((s->slots && !p->slots) || (s->hash && !p->hash) ||
+	    (s->ikey && !p->ikey) || (s->koff && !p->koff) ||
+	    (s->klen && !p->klen) || (s->arena && !p->arena) ||
+	    (s->grows && !p->grows) || (s->acc && !p->acc) ||
+	    (s->col && !p->col)) {
+		weft__part_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int
+grow(void **ptr, size_t n, size_t elem)
+{
+	void *q = weft__realloc(*ptr, n * elem);
+	if (!q)
+		return 0;
+	*ptr = q;
+	return 1;
+}
+
+/* Makes room for one more group. */
+static int
+reserve_group(weft__part *p)
+{
+	if (p->ngroups < p->gcap && 2 * (p->ngroups + 1) <= p->nslots)
+		return 1;
+	if (p->ngroups == p->gcap) {
+		size_t c = p->gcap ? 2 * p->gcap : 16, nv = p->nval ? p->nval : 1;
+		if (c > UINT32_MAX - 1)
+			return 0;
+		if (!grow((void **)&p->hash, c, sizeof *p->hash) ||
+		    !grow((void **)&p->grows, c, sizeof *p->grows) ||
+		    !grow((void **)&p->acc, c * nv, sizeof *p->acc))
+			return 0;
+		if (p->key_type == WEFT_CSV_INT) {
+			if (!grow((void **)&p->ikey, c, sizeof *p->ikey))
+				return 0;
+		} else if (p->key_type >= 0) {
+			if (!grow((void **)&p->koff, c, sizeof *p->koff) ||
+			    !grow((void **)&p->klen, c, sizeof *p->klen))
+				return 0;
+		}
+		p->gcap = c;
+	}
+	if (2 * (p->ngroups + 1) > p->nslots) {
+		size_t ns = p->nslots ? 2 * p->nslots : 32;
+		uint32_t *sl = weft__calloc(ns, sizeof *sl);
+		if (!sl)
+			return 0;
+		for (size_t g = 0; g < p->ngroups; g++) {
+			size_t i = p->hash[g] & (ns - 1);
+			while (sl[i])
+				i = (i + 1) & (ns - 1);
+			sl[i] = (uint32_t)(g + 1);
+		}
+		weft__free(p->slots);
+		p->slots = sl;
+		p->nslots = ns;
+	}
+	return 1;
+}
+
+static void
+init_group(weft__part *p, size_t g, uint64_t h)
+{
+	p->hash[g] = h;
+	p->grows[g] = 0;
+	for (size_t s = 0; s < p->nval; s++) {
+		weft__acc *a = &p->acc[g * p->nval + s];
+		a->n = a->hi = a->lo = a->mean = a->m2 = 0;
+		a->min = INFINITY;
+		a->max = -INFINITY;
+	}
+}
+
+/* The group of INT key k, added when new; SIZE_MAX on no memory. */
+static size_t
+group_int(weft__part *p, int64_t k)
+{
+	uint64_t h = mix64((uint64_t)k);
+	if (p->nslots) {
+		size_t mask = p->nslots - 1, i = h & mask;
+		for (uint32_t s; (s = p->slots[i]) != 0; i = (i + 1) & mask)
+			if (p->ikey[s - 1] == k)
+				return s - 1;
+	}
+	if (!reserve_group(p))
+		return SIZE_MAX;
+	size_t g = p->ngroups++, mask = p->nslots - 1, i = h & mask;
+	while (p->slots[i])
+		i = (i + 1) & mask;
+	p->slots[i] = (uint32_t)(g + 1);
+	p->ikey[g] = k;
+	init_group(p, g, h);
+	return g;
+}
+
+/* The group of STR key s[0..n), added when new; SIZE_MAX on no memory. */
+static size_t
+group_str(weft__part *p, const char *s, size_t n, uint64_t h)
+{
+	if (p->nslots) {
+		size_t mask = p->nslots - 1, i = h & mask;
+		for (uint32_t x; (x = p->slots[i]) != 0; i = (i + 1) & mask) {
+			size_t g = x - 1;
+			if (p->hash[g] == h && p->klen[g] == n &&
+			    memcmp(p->arena + p->koff[g], s, n) == 0)
+				return g;
+		}
+	}
+	if (n > UINT32_MAX || !reserve_group(p))
+		return SIZE_MAX;
+	if (p->alen + n > p->acap) {
+		size_t c = p->acap ? 2 * p->acap : 1024;
+		while (c < p->alen + n)
+			c *= 2;
+		if (!grow((void **)&p->arena, c, 1))
+			return SIZE_MAX;
+		p->acap = c;
+	}
+	size_t g = p->ngroups++, mask = p->nslots - 1, i = h & mask;
+	while (p->slots[i])
+		i = (i + 1) & mask;
+	p->slots[i] = (uint32_t)(g + 1);
+	if (n)
+		memcpy(p->arena + p->alen, s, n);
+	p->koff[g] = p->alen;
+	p->klen[g] = (uint32_t)n;
+	p->alen += n;
+	init_group(p, g, h);
+	return g;
+}
+
+static size_t
+group_one(weft__part *p)
+{
+	if (p->ngroups)
+		return 0;
+	if (!reserve_group(p))
+		return SIZE_MAX;
+	p->ngroups = 1;
+	p->slots[0] = 1;
+	init_group(p, 0, 0);
+	return 0;
+}
+
+static void
+acc_merge(weft__acc *a, const weft__acc *b)
+{
+	if (b->n == 0)
+		return;
+	weft__dd s = { a->hi, a->lo }, t = { b->hi, b->lo };
+	weft__dd_add_dd(&s, t);
+	a->hi = s.hi;
+	a->lo = s.lo;
+	if (a->n == 0) {
+		a->mean = b->mean;
+		a->m2 = b->m2;
+	} else {
+		double n = a->n + b->n, d = b->mean - a->mean;
+		a->mean += d * (b->n / n);
+		a->m2 += b->m2 + d * d * (a->n * b->n / n);
+	}
+	a->n += b->n;
+	if (b->min < a->min)
+		a->min = b->min;
+	if (b->max > a->max)
+		a->max = b->max;
+}
+
+int
+weft__part_merge(weft__part *a, const weft__part *b)
+{
+	for (size_t g = 0; g < b->ngroups; g++) {
+		size_t t;
+		if (a->key_type == WEFT_CSV_INT)
+			t = group_int(a, b->ikey[g]);
+		else if (a->key_type >= 0)
+			t = group_str(a, b->arena + b->koff[g], b->klen[g],
+			    b->hash[g]);
+		else
+			t = group_one(a);
+		if (t == SIZE_MAX)
+			return WEFT_ENOMEM;
+		a->grows[t] += b->grows[g];
+		for (size_t s = 0; s < a->nval; s++)
+			acc_merge(&a->acc[t * a->nval + s],
+			    &b->acc[g * b->nval + s]);
+	}
+	if (b->ncol) {
+		if (a->ncol + b->ncol > a->colcap) {
+			if (!grow((void **)&a->col, a->ncol + b->ncol,
+				sizeof *a->col))
+				return WEFT_ENOMEM;
+			a->colcap = a->ncol + b->ncol;
+		}
+		memcpy(a->col + a->ncol, b->col, b->ncol * sizeof *b->col);
+		a->ncol += b->ncol;
+	}
+	/* Errors: the earliest in file order wins; b's lines come after
+	 * all of a's. */
+	if (!a->has_err && b->has_err) {
+		a->has_err = 1;
+		a->err_line = a->lines + b->err_line;
+		a->err_col = b->err_col;
+		a->err_off = b->err_off;
+		memcpy(a->err_msg, b->err_msg, sizeof a->err_msg);
+	}
+	if (!a->has_skip && b->has_skip) {
+		a->has_skip = 1;
+		a->skip_line = a->lines + b->skip_line;
+		a->skip_col = b->skip_col;
+		memcpy(a->skip_msg, b->skip_msg, sizeof a->skip_msg);
+	}
+	a->rows += b->rows;
+	a->skipped += b->skipped;
+	a->lines += b->lines;
+	return WEFT_OK;
+}
+
+/* -- reading ----------------------------------------------------------------------- */
+
+void
+weft__csv_range(const weft__csv_spec *sp, size_t idx, uint64_t *s, uint64_t *e)
+{
+	*s = sp->data_start + (uint64_t)idx * sp->chunk_bytes;
+	*e = idx + 1 == sp->nchunks ?
+	    UINT64_MAX :
+	    sp->data_start + (uint64_t)(idx + 1) * sp->chunk_bytes;
+}
+
+struct rd {
+	int fd;
+	char *buf;
+	size_t cap, len;
+	uint64_t off; /* file offset of buf[0] */
+	int eof;
+};
+
+/* Drops buf[0..keep), then reads up to `want` more bytes. Leaves one byte
+ * of room for the end-of-file sentinel. */
+static int
+rd_fill(struct rd *r, size_t keep, size_t want)
+{
+	if (keep) {
+		memmove(r->buf, r->buf + keep, r->len - keep);
+		r->len -= keep;
+		r->off += keep;
+	}
+	if (r->cap - r->len < want + 1) {
+		size_t c = r->len + want + 1;
+		char *b = weft__realloc(r->buf, c);
+		if (!b)
+			return WEFT_ENOMEM;
+		r->buf = b;
+		r->cap = c;
+	}
+	size_t got = 0;
+	while (got < want) {
+		ssize_t k = pread(r->fd, r->buf + r->len + got, want - got,
+		    (off_t)(r->off + r->len + got));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return WEFT_EIO;
+		}
+		if (k == 0) {
+			r->eof = 1;
+			break;
+		}
+		got += (size_t)k;
+	}
+	r->len += got;
+	return WEFT_OK;
+}
+
+/* State of one range's parse. */
+struct sc {
+	const weft__csv_spec *sp;
+	weft__part *pt;
+	uint8_t cls[256]; /* 1: delimiter or newline, stops a field */
+	double *vals;
+	char *tmp; /* unescaped quoted key */
+	size_t tmpcap;
+	uint64_t line;	 /* newlines before the current row, in this range */
+	uint64_t rowoff; /* file offset of the current row */
+	int stop;	 /* an error ended the range */
+	int oom;
+};
+
+enum { ROW_OK, ROW_BAD, ROW_MORE };
+
+static void
+row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
+    WEFT_PRINTF(4, 5);
+
+/* Records a bad row: the first one as the range's error (and stop), or,
+ * skipping, the first skipped row's message. */
+static void
+row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
+{
+	weft__part *p = c->pt;
+	va_list ap;
+	va_start(ap, fmt);
+	if (c->sp->flags & WEFT_CSV_SKIP_BAD) {
+		p->skipped++;
+		if (!p->has_skip) {
+			p->has_skip = 1;
+			p->skip_line = line;
+			p->skip_col = (uint32_t)(col > UINT32_MAX ? UINT32_MAX : col);
+			vsnprintf(p->skip_msg, sizeof p->skip_msg, fmt, ap);
+		}
+	} else if (!p->has_err) {
+		p->has_err = 1;
+		p->err_line = line;
+		p->err_col = (uint32_t)(col > UINT32_MAX ? UINT32_MAX : col);
+		p->err_off = c->rowoff;
+		vsnprintf(p->err_msg, sizeof p->err_msg, fmt, ap);
+		c->stop = 1;
+	}
+	va_end(ap);
+}
+
+/* Prints at most 40 bytes of a field for a message. */
+static int
+shown(const char *s, const char *e)
+{
+	return e - s > 40 ? 40 : (int)(e - s);
+}
+
+/*
+ * Parses the row at p; the region [p, end) ends with a newline. Sets *next
+ * past the row. ROW_MORE: a quoted field runs past `end` (multiline mode;
+ * more data is needed).
+ */
+static int
+parse_row(struct sc *c, const char *p, const char *end, const char **next)
+{
+	const weft__csv_spec *sp = c->sp;
+	weft__part *pt = c->pt;
+	const char delim = sp->delim, quote = sp->quote;
+	const int multi = (sp->flags & WEFT_CSV_MULTILINE) != 0;
+	const char *ls = p; /* start of the current physical line */
+	uint64_t nl = 0;    /* newlines inside quoted fields so far */
+	size_t col = 0;
+	int64_t ikey = 0;
+	const char *skey = NULL;
+	size_t sklen = 0;
+
+	if (*p == '\n' || (*p == '\r' && p[1] == '\n')) { /* blank line */
+		*next = p + (*p == '\r' ? 2 : 1);
+		pt->lines++;
+		return ROW_OK;
+	}
+	for (;;) {
+		const char *fs, *fe;
+		int esc = 0;
+		if (*p == quote) {
+			const char *q = p + 1;
+			for (;;) {
+				while (q < end && *q != quote && *q != '\n')
+					q++;
+				if (q == end)
+					return ROW_MORE;
+				if (*q == '\n') {
+					if (!multi) {
+						row_error(c, c->line + nl,
+						    (size_t)(p - ls) + 1,
+						    "quoted field contains a "
+						    "newline; open with "
+						    "WEFT_CSV_MULTILINE to read "
+						    "such fields");
+						goto bad;
+					}
+					nl++;
+					q++;
+					continue;
+				}
+				if (q + 1 < end && q[1] == quote) {
+					esc = 1;
+					q += 2;
+					continue;
+				}
+				break;
+			}
+			fs = p + 1;
+			fe = q;
+			p = q + 1;
+			if (*p == '\r' && p[1] == '\n')
+				p++;
+			if (*p != delim && *p != '\n') {
+				row_error(c, c->line + nl, (size_t)(p - ls) + 1,
+				    "unexpected character after a closing "
+				    "quote");
+				goto bad;
+			}
+			/* ls for columns: the last newline inside the field */
+			for (const char *t = fe; nl && t > fs; t--)
+				if (t[-1] == '\n') {
+					ls = t;
+					break;
+				}
+		} else {
+			fs = p;
+			while (!c->cls[(unsigned char)*p])
+				p++;
+			fe = p;
+			if (*p == '\n' && fe > fs && fe[-1] == '\r')
+				fe--;
+		}
+		uint16_t role = col < sp->ncols ? sp->role[col] : WEFT__R_SKIP;
+		if (col >= sp->ncols) {
+			row_error(c, c->line + nl, (size_t)(fs - ls) + 1,
+			    "expected %zu fields, found more", sp->ncols);
+			goto bad;
+		}
+		if (role >= WEFT__R_VAL) {
+			size_t s = role - WEFT__R_VAL;
+			const char *a = fs, *b = fe;
+			trim(&a, &b);
+			double v = NAN;
+			int ok = 1;
+			if (a == b) {
+				v = NAN;
+			} else if (sp->val_type[s] == WEFT_CSV_INT) {
+				int64_t iv;
+				ok = weft__parse_i64(a, b, &iv);
+				v = (double)iv;
+			} else {
+				ok = weft__parse_f64(a, b, &v);
+			}
+			if (!ok) {
+				row_error(c, c->line + nl, (size_t)(fs - ls) + 1,
+				    "column '%s': cannot parse \"%.*s\" as %s",
+				    sp->names[col], shown(fs, fe), fs,
+				    sp->val_type[s] == WEFT_CSV_INT ?
+					"an integer" :
+					"a number");
+				goto bad;
+			}
+			c->vals[s] = v;
+		} else if (role == WEFT__R_KEY) {
+			if (sp->key_type == WEFT_CSV_INT) {
+				const char *a = fs, *b = fe;
+				trim(&a, &b);
+				if (!weft__parse_i64(a, b, &ikey)) {
+					row_error(c, c->line + nl,
+					    (size_t)(fs - ls) + 1,
+					    a == b ? "column '%s': missing key%.*s" :
+						     "column '%s': cannot parse "
+						     "\"%.*s\" as an integer",
+					    sp->names[col], shown(fs, fe), fs);
+					goto bad;
+				}
+			} else if (esc) {
+				size_t n = (size_t)(fe - fs);
+				if (n > c->tmpcap) {
+					char *t = weft__realloc(c->tmp, n);
+					if (!t) {
+						c->oom = 1;
+						return ROW_BAD;
+					}
+					c->tmp = t;
+					c->tmpcap = n;
+				}
+				size_t k = 0;
+				for (const char *t = fs; t < fe; t++) {
+					c->tmp[k++] = *t;
+					if (*t == quote)
+						t++;
+				}
+				skey = c->tmp;
+				sklen = k;
+			} else {
+				skey = fs;
+				sklen = (size_t)(fe - fs);
+			}
+		}
+		if (*p == delim) {
+			p++;
+			col++;
+			continue;
+		}
+		p++; /* the newline */
+		break;
+	}
+	if (col + 1 != sp->ncols) {
+		row_error(c, c->line + nl, (size_t)(p - ls),
+		    "expected %zu fields, found %zu", sp->ncols, col + 1);
+		*next = p;
+		pt->lines += 1 + nl;
+		return ROW_BAD;
+	}
+	*next = p;
+	pt->lines += 1 + nl;
+
+	size_t g;
+	if (sp->key < 0)
+		g = sp->collect ? 0 : group_one(pt);
+	else if (sp->key_type == WEFT_CSV_INT)
+		g = group_int(pt, ikey);
+	else
+		g = group_str(pt, skey, sklen, hash_bytes(skey, sklen));
+	if (g == SIZE_MAX) {
+		c->oom = 1;
+		return ROW_BAD;
+	}
+	pt->rows++;
+	if (sp->collect) {
+		if (pt->ncol == pt->colcap) {
+			size_t n = pt->colcap ? 2 * pt->colcap : 4096;
+			if (!grow((void **)&pt->col, n, sizeof *pt->col)) {
+				c->oom = 1;
+				return ROW_BAD;
+			}
+			pt->colcap = n;
+		}
+		pt->col[pt->ncol++] = c->vals[0];
+		return ROW_OK;
+	}
+	pt->grows[g] += 1;
+	weft__acc *acc = &pt->acc[g * pt->nval];
+	for (size_t s = 0; s < pt->nval; s++) {
+		double x = c->vals[s];
+		if (x != x)
+			continue;
+		weft__acc *a = &acc[s];
+		double sum, e;
+		a->n += 1;
+		weft__two_sum(a->hi, x, &sum, &e);
+		a->hi = sum;
+		a->lo += e;
+		if (sp->need_m2) {
+			double d = x - a->mean;
+			a->mean += d / a->n;
+			a->m2 += d * (x - a->mean);
+		}
+		if (x < a->min)
+			a->min = x;
+		if (x > a->max)
+			a->max = x;
+	}
+	return ROW_OK;
+
+bad:
+	/* Skip to the end of the physical line. */
+	while (p < end && *p != '\n')
+		p++;
+	*next = p < end ? p + 1 : end;
+	pt->lines += 1 + nl;
+	return ROW_BAD;
+}
+
+/* Index just past the last newline in buf[from..len), or `from`. */
+static size_t
+last_nl(const char *buf, size_t from, size_t len)
+{
+	for (size_t i = len; i > from; i--)
+		if (buf[i - 1] == '\n')
+			return i;
+	return from;
+}
+
+static int
+open_file(const weft__csv_spec *sp, char *msg, size_t msgsize)
+{
+	int fd = open(sp->path, O_RDONLY);
+	if (fd < 0)
+		snprintf(msg, msgsize, "%s: cannot open: %s", sp->path,
+		    strerror(errno));
+	return fd;
+}
+
+/* Moves r to the first record start at or after s (s > data_start). Sets
+ * *cur to its index in the buffer, or returns with r->eof and *cur ==
+ * r->len when the range holds no record start. */
+static int
+seek_start(const weft__csv_spec *sp, struct rd *r, uint64_t s, int parity,
+    size_t *cur)
+{
+	const int multi = (sp->flags & WEFT_CSV_MULTILINE) != 0;
+	r->off = s - 1;
+	int inq = -1;
+	for (;;) {
+		int rc = rd_fill(r, r->len, BLOCK);
+		if (rc != WEFT_OK)
+			return rc;
+		/* Each round drops what the last one looked at. */
+		for (size_t i = 0; i < r->len; i++) {
+			char ch = r->buf[i];
+			if (multi && inq < 0) /* state before byte s-1 */
+				inq = parity ^ (ch == sp->quote);
+			if (multi && ch == sp->quote) {
+				inq ^= 1;
+			} else if (ch == '\n' && !(multi && inq)) {
+				*cur = i + 1;
+				return WEFT_OK;
+			}
+		}
+		*cur = r->len;
+		if (r->eof)
+			return WEFT_OK;
+	}
+}
+
+int
+weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
+    weft__part *pt, char *msg, size_t msgsize)
+{
+	uint64_t s, e;
+	weft__csv_range(sp, idx, &s, &e);
+	struct sc c;
+	memset(&c, 0, sizeof c);
+	c.sp = sp;
+	c.pt = pt;
+	c.cls[(unsigned char)sp->delim] = 1;
+	c.cls['\n'] = 1;
+	c.vals = weft__malloc((sp->nval ? sp->nval : 1) * sizeof *c.vals);
+	struct rd r;
+	memset(&r, 0, sizeof r);
+	r.fd = -1;
+	int rc = WEFT_OK;
+	if (!c.vals) {
+		rc = WEFT_ENOMEM;
+		goto out;
+	}
+	if (s >= sp->size)
+		goto out; /* an empty range past the end */
+	r.fd = open_file(sp, msg, msgsize);
+	if (r.fd < 0) {
+		rc = WEFT_EIO;
+		goto out;
+	}
+	size_t cur = 0;
+	if (idx == 0) {
+		r.off = s;
+	} else {
+		r.len = 0;
+		rc = seek_start(sp, &r, s, parity, &cur);
+		if (rc != WEFT_OK)
+			goto io;
+		if (cur >= r.len && r.eof)
+			goto out;
+	}
+	for (;;) {
+		if (r.off + cur >= e)
+			break;
+		size_t rend = last_nl(r.buf, cur, r.len);
+		if (rend == cur && r.eof) {
+			if (cur == r.len)
+				break;
+			r.buf[r.len++] = '\n'; /* the sentinel: room was kept */
+			rend = r.len;
+		}
+		int more = rend == cur;
+		while (!more && cur < rend) {
+			if (r.off + cur >= e)
+				goto out;
+			const char *next;
+			c.rowoff = r.off + cur;
+			int st = parse_row(&c, r.buf + cur, r.buf + rend, &next);
+			if (st == ROW_MORE) {
+				if (r.eof) {
+					c.rowoff = r.off + cur;
+					row_error(&c, c.line, 1,
+					    "unterminated quoted field");
+					goto out;
+				}
+				more = 1;
+				break;
+			}
+			if (c.oom) {
+				rc = WEFT_ENOMEM;
+				goto out;
+			}
+			if (c.stop)
+				goto out;
+			cur = (size_t)(next - r.buf);
+			c.line = pt->lines;
+		}
+		if (r.off + cur >= e || (r.eof && cur >= r.len))
+			break;
+		uint64_t pos = r.off + r.len;
+		size_t want = pos < e ? BLOCK : TAIL_READ;
+		/* A record longer than the buffer: read more of it. */
+		if (more && cur == 0 && r.len >= want)
+			want = r.len;
+		rc = rd_fill(&r, cur, want);
+		if (rc != WEFT_OK)
+			goto io;
+		cur = 0;
+	}
+	goto out;
+io:
+	if (rc == WEFT_EIO)
+		snprintf(msg, msgsize, "%s: read error: %s", sp->path,
+		    strerror(errno));
+out:
+	if (rc == WEFT_ENOMEM)
+		snprintf(msg, msgsize, "%s: out of memory", sp->path);
+	if (r.fd >= 0)
+		close(r.fd);
+	weft__free(r.buf);
+	weft__free(c.vals);
+	weft__free(c.tmp);
+	return rc;
+}
+
+int
+weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx, uint64_t *count,
+    char *msg, size_t msgsize)
+{
+	uint64_t s, e;
+	weft__csv_range(sp, idx, &s, &e);
+	*count = 0;
+	if (s >= sp->size)
+		return WEFT_OK;
+	if (e > sp->size)
+		e = sp->size;
+	int fd = open_file(sp, msg, msgsize);
+	if (fd < 0)
+		return WEFT_EIO;
+	char *buf = weft__malloc(BLOCK);
+	int rc = buf ? WEFT_OK : WEFT_ENOMEM;
+	uint64_t n = 0;
+	for (uint64_t off = s; rc == WEFT_OK && off < e;) {
+		size_t want = e - off < BLOCK ? (size_t)(e - off) : BLOCK;
+		ssize_t k = pread(fd, buf, want, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(msg, msgsize, "%s: read error: %s", sp->path,
+			    strerror(errno));
+			rc = WEFT_EIO;
+			break;
+		}
+		if (k == 0)
+			break;
+		for (const char *p = buf, *end = buf + k;
+		     (p = memchr(p, sp->quote, (size_t)(end - p))) != NULL; p++)
+			n++;
+		off += (uint64_t)k;
+	}
+	if (rc == WEFT_ENOMEM)
+		snprintf(msg, msgsize, "%s: out of memory", sp->path);
+	weft__free(buf);
+	close(fd);
+	*count = n;
+	return rc;
+}
