@@ -33,5 +33,7 @@
 #include "weft/trace.h"
 #include "weft/registry.h"
 #include "weft/spec.h"
+#include "weft/array.h"
+#include "weft/csv.h"
 
 #endif
