@@ -79,6 +79,14 @@ WEFT_API weft_arg weft_ref(weft_node n);
  *  passed to a delayed call (even when that call fails). */
 WEFT_API weft_arg weft_lit(weft_value v);
 
+#ifndef __cplusplus
+/* In C, both are built in place: a call returning the 24-byte struct
+ * through memory cost more than the rest of a delayed call. The functions
+ * remain for other languages and for taking their address. */
+#define weft_ref(n) ((weft_arg) { 1, (n), { 0, { 0 }, { 0 } } })
+#define weft_lit(v) ((weft_arg) { 2, { 0 }, (v) })
+#endif
+
 /** A new, empty graph; NULL when out of memory. Free with weft_graph_free. */
 WEFT_API weft_graph *weft_graph_new(void);
 /** Frees the graph, its nodes, literals and persisted values. NULL is ok.

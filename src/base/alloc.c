@@ -124,7 +124,7 @@ weft__strdup(const char *s)
 }
 
 int
-weft__grow(void **buf, size_t *cap, size_t need, size_t elem)
+weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return WEFT_OK;

@@ -24,6 +24,11 @@ char *weft__strdup(const char *s);
 
 /* Grows *buf (of *cap elements of `elem` bytes) to hold at least `need`
  * elements, doubling. 0 or WEFT_ENOMEM (overflow counts as no memory). */
-int weft__grow(void **buf, size_t *cap, size_t need, size_t elem);
+int weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem);
+static inline int
+weft__grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+	return need <= *cap ? 0 : weft__grow_slow(buf, cap, need, elem);
+}
 
 #endif

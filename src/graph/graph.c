@@ -14,15 +14,13 @@
  * costs nothing on the hot path). */
 static _Atomic uint32_t weft__next_tag;
 
-weft_arg
-weft_ref(weft_node n)
+weft_arg(weft_ref)(weft_node n)
 {
 	weft_arg a = { 1, n, { 0, { 0 }, { 0 } } };
 	return a;
 }
 
-weft_arg
-weft_lit(weft_value v)
+weft_arg(weft_lit)(weft_value v)
 {
 	weft_arg a = { 2, { 0 }, v };
 	return a;
