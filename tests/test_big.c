@@ -1,0 +1,138 @@
+/* Big graphs: 10,000,000 nodes build and compute within the memory budget
+ * the README states (bytes per node and per edge, graph plus one compute),
+ * measured through the allocator hook. Sanitizer runs use 1,000,000. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+/* The budget documented in README.md ("Memory"). */
+#define BYTES_PER_NODE 80.0 /* graph node 24 B (arrays grow by doubling:
+			       up to 48) + run slot 32 B */
+#define BYTES_PER_EDGE 24.0 /* argument slot + successor link 12 B, up to
+			       24 with doubling */
+
+static _Atomic long long cur, peak;
+
+static void *
+m_malloc(void *ud, size_t n)
+{
+	(void)ud;
+	size_t *p = malloc(n + 16);
+	if (!p)
+		return NULL;
+	*p = n;
+	long long c = cur += (long long)n;
+	long long pk = peak;
+	while (c > pk && !atomic_compare_exchange_weak(&peak, &pk, c))
+		;
+	return (char *)p + 16;
+}
+
+static void
+m_free(void *ud, void *q)
+{
+	(void)ud;
+	if (!q)
+		return;
+	size_t *p = (size_t *)((char *)q - 16);
+	cur -= (long long)*p;
+	free(p);
+}
+
+static void *
+m_realloc(void *ud, void *q, size_t n)
+{
+	if (!q)
+		return m_malloc(ud, n);
+	size_t *p = (size_t *)((char *)q - 16);
+	size_t old = *p;
+	size_t *np = realloc(p, n + 16);
+	if (!np)
+		return NULL;
+	*np = n;
+	long long c = cur += (long long)n - (long long)old;
+	long long pk = peak;
+	while (c > pk && !atomic_compare_exchange_weak(&peak, &pk, c))
+		;
+	return (char *)np + 16;
+}
+
+static int
+inc(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
+{
+	(void)c;
+	(void)n;
+	*o = weft_int(weft_as_int(a[0]) + 1);
+	return WEFT_OK;
+}
+
+static int
+add2(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
+{
+	(void)c;
+	(void)n;
+	*o = weft_int(weft_as_int(a[0]) + weft_as_int(a[1]));
+	return WEFT_OK;
+}
+
+static void
+test_ten_million(void **state)
+{
+	(void)state;
+	size_t n = tu_scale() < 1 ? 1000000 : 10000000;
+	weft_allocator a = { m_malloc, m_realloc, m_free, NULL };
+	weft_set_allocator(&a);
+	cur = peak = 0;
+	weft_graph *g = weft_graph_new();
+	/* two chains joined every so often: n nodes, ~1.5 n edges */
+	weft_node x = WEFT_DELAYED(g, inc, weft_lit(weft_int(0)));
+	weft_node y = x;
+	size_t edges = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (i % 2)
+			x = WEFT_DELAYED(g, inc, weft_ref(x)), edges += 1;
+		else
+			y = WEFT_DELAYED(g, add2, weft_ref(y), weft_ref(x)), edges += 2;
+	}
+	assert_true(weft_node_ok(y));
+	assert_int_equal(weft_graph_size(g), n);
+	weft_value r;
+	weft_pool_opts po = { .threads = 2 };
+	weft_pool *p = weft_pool_new(&po);
+	weft_opts o = { .pool = p };
+	assert_int_equal(weft_compute(g, 1, &y, &r, &o), WEFT_OK);
+	/* sequential reference */
+	int64_t xs = 1, ys = 1;
+	for (size_t i = 1; i < n; i++) {
+		if (i % 2)
+			xs += 1;
+		else
+			ys += xs;
+	}
+	assert_int_equal(weft_as_int(r), ys);
+	double budget = BYTES_PER_NODE * (double)n + BYTES_PER_EDGE * (double)edges;
+	print_message("%zu nodes, %zu edges: peak %.1f MiB = %.1f B/node "
+		      "(budget %.1f MiB)\n",
+	    n, edges, (double)peak / 1048576, (double)peak / (double)n,
+	    budget / 1048576);
+	assert_true((double)peak <= budget);
+	weft_pool_free(p);
+	weft_graph_free(g);
+	assert_int_equal(cur, 0);
+	weft_set_allocator(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ten_million),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
