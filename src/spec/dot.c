@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/alloc.h"
+#include "graph/graph.h"
 #include "lib/lib.h"
 #include "spec/spec_int.h"
 #include "weft/trace.h"
@@ -64,25 +66,61 @@ put_escaped(FILE *f, const char *s, size_t max)
 		fputs("...", f);
 }
 
+/* Who ran each node last, from one pass over the trace (asking the trace
+ * node by node would cost a pass per node). NULL when out of memory. */
+static int *
+workers_of(const weft_spec *s, const weft_trace *trace)
+{
+	size_t n = weft_graph_size(s->g);
+	int *w = weft__malloc((n ? n : 1) * sizeof(*w));
+	int64_t *when = weft__malloc((n ? n : 1) * sizeof(*when));
+	weft_trace_event e;
+
+	if (!w || !when) {
+		weft__free(w);
+		weft__free(when);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		w[i] = -1;
+		when[i] = INT64_MIN;
+	}
+	for (size_t i = 0; weft_trace_get(trace, i, &e) == WEFT_OK; i++)
+		if (e.node_index < n && e.start_ns >= when[e.node_index]) {
+			when[e.node_index] = e.start_ns;
+			w[e.node_index] = e.worker;
+		}
+	weft__free(when);
+	return w;
+}
+
 int
 weft_spec_write_dot(const weft_spec *s, FILE *f, const weft_trace *trace)
 {
 	weft__buf b = { 0 };
+	int *worker = NULL;
 
 	if (!s || !f)
 		return WEFT_EINVAL;
+	if (trace && !(worker = workers_of(s, trace)))
+		return WEFT_ENOMEM;
 	fprintf(f, "digraph weft {\n  rankdir=BT;\n"
 		   "  node [shape=box, style=\"rounded,filled\", "
 		   "fillcolor=white, fontname=\"monospace\"];\n");
 	for (size_t i = 0; i < s->nkeys; i++) {
 		const spec_key *k = &s->keys[i];
-		int w = trace ? weft_trace_worker_of(trace, k->node) : -1;
+		uint32_t idx;
+		int w = -1;
 		if (!k->built)
 			continue;
+		idx = weft__graph_index(s->g, k->node);
+		if (worker && idx != WEFT__NONE)
+			w = worker[idx];
 		b.len = 0;
 		label(s, k, k->task.e, &b);
 		if (b.oom) {
 			weft__buf_free(&b);
+			weft__free(worker);
 			return WEFT_ENOMEM;
 		}
 		fprintf(f, "  k%zu [label=\"", i);
@@ -99,5 +137,6 @@ weft_spec_write_dot(const weft_spec *s, FILE *f, const weft_trace *trace)
 	}
 	fputs("}\n", f);
 	weft__buf_free(&b);
+	weft__free(worker);
 	return ferror(f) ? WEFT_EIO : WEFT_OK;
 }
