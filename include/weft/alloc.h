@@ -3,8 +3,9 @@
  * \brief Replacing the allocator (and counting or failing allocations).
  *
  * Every allocation weft makes for graphs, values, computes and the JSON
- * reader goes through one hook. Threads, hwloc and the C library allocate
- * on their own.
+ * reader's own structures goes through one hook. Threads, hwloc, jansson's
+ * parse tree (jansson has only a process-wide hook) and the C library
+ * allocate on their own.
  */
 #ifndef WEFT_ALLOC_H
 #define WEFT_ALLOC_H

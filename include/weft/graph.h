@@ -154,7 +154,8 @@ WEFT_API const char *weft_node_key(
  * The message of the last error of `g`: a failed delayed call ("delayed:
  * argument 2 refers to another graph") or a failed compute ("task 'bad-div'
  * failed: division by zero"). Empty string when none. The text lives until
- * the next call that changes it or weft_graph_free().
+ * the next call that changes it or weft_graph_free(). The form of a task
+ * failure, `task 'KEY' failed: MESSAGE`, is stable: programs may parse it.
  */
 WEFT_API const char *weft_graph_error(const weft_graph *g);
 /** The code of the last error of `g` (WEFT_OK when none). */

@@ -49,7 +49,9 @@ WEFT_API size_t weft_trace_dropped(const weft_trace *t);
  *  range. */
 WEFT_API int weft_trace_get(
     const weft_trace *t, size_t i, weft_trace_event *out);
-/** The worker that ran node `n` most recently in this trace, or -1. */
+/** The worker that ran node `n` most recently in this trace, or -1. It
+ *  scans every event (O(events) per call): to colour a whole graph, walk
+ *  the events once with weft_trace_get() instead. */
 WEFT_API int weft_trace_worker_of(const weft_trace *t, weft_node n);
 
 /**
