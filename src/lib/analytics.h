@@ -180,6 +180,7 @@ typedef struct weft__part {
 	size_t alen, acap;
 	double *grows; /* rows per group */
 	weft__acc *acc; /* ngroups * nval */
+	uint32_t *direct; /* INT keys 0..4095: group + 1 (a cache) */
 	double *col;	/* collect mode: the values */
 	size_t ncol, colcap;
 	uint64_t rows, skipped, lines;

@@ -32,6 +32,8 @@
 
 #define BLOCK ((size_t)1 << 20)
 #define TAIL_READ ((size_t)64 << 10)
+/* Zero bytes kept after the data, for skip_field's word reads. */
+#define SLACK 16
 
 /* -- numbers ------------------------------------------------------------------ */
 
@@ -201,6 +203,84 @@ weft__parse_i64(const char *s, const char *e, int64_t *out)
 	return 1;
 }
 
+/* The common shapes, parsed while scanning: "[-]digits[.digits]" with at
+ * most 19 digits, exact under Clinger's condition. Anything else (and a
+ * terminator other than delimiter or newline) returns 0 and the caller
+ * takes the general path. The buffer ends with a newline, so the loops
+ * need no bounds. */
+static inline int
+fast_f64(const char **pp, double *out)
+{
+	const char *p = *pp;
+	int neg = *p == '-';
+	p += neg;
+	uint64_t m = 0;
+	const char *s = p;
+	while ((unsigned)(*p - '0') < 10)
+		m = m * 10 + (unsigned)(*p++ - '0');
+	size_t nd = (size_t)(p - s), nf = 0;
+	if (*p == '.') {
+		const char *f = ++p;
+		while ((unsigned)(*p - '0') < 10)
+			m = m * 10 + (unsigned)(*p++ - '0');
+		nf = (size_t)(p - f);
+		nd += nf;
+	}
+	if (nd == 0 || nd > 19 || nf > 22 || m > ((uint64_t)1 << 53))
+		return 0;
+	double v = nf ? (double)m / p10[nf] : (double)m;
+	*out = neg ? -v : v;
+	*pp = p;
+	return 1;
+}
+
+static inline int
+fast_i64(const char **pp, int64_t *out)
+{
+	const char *p = *pp;
+	int neg = *p == '-';
+	p += neg;
+	uint64_t m = 0;
+	const char *s = p;
+	while ((unsigned)(*p - '0') < 10)
+		m = m * 10 + (unsigned)(*p++ - '0');
+	size_t nd = (size_t)(p - s);
+	if (nd == 0 || nd > 18)
+		return 0;
+	*out = neg ? -(int64_t)m : (int64_t)m;
+	*pp = p;
+	return 1;
+}
+
+/* Up to the next delimiter or newline, eight bytes at a time where the
+ * byte order allows (the buffer keeps 16 zero bytes of slack after its
+ * data, so reading a word past the last newline stays inside it). */
+static inline const char *
+skip_field(const char *p, char delim, const uint8_t *cls)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                           \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	const uint64_t dm = ones * (unsigned char)delim, nm = ones * '\n';
+	(void)cls;
+	for (;;) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t a = w ^ dm, b = w ^ nm;
+		/* exact for the lowest matching byte, which is all we use */
+		uint64_t z = (((a - ones) & ~a) | ((b - ones) & ~b)) & high;
+		if (z)
+			return p + (__builtin_ctzll(z) >> 3);
+		p += 8;
+	}
+#else
+	(void)delim;
+	while (!cls[(unsigned char)*p])
+		p++;
+	return p;
+#endif
+}
+
 /* -- groups -------------------------------------------------------------------- */
 
 static inline uint64_t
@@ -252,6 +332,7 @@ weft__part_free(weft__part *p)
 	weft__free(p->grows);
 	weft__free(p->acc);
 	weft__free(p->col);
+	weft__free(p->direct);
 	weft__free(p);
 }
 
@@ -283,6 +364,7 @@ weft__part_copy(const weft__part *s)
 	p->grows = dup_mem(s->grows, gc * sizeof *s->grows);
 	p->acc = dup_mem(s->acc, gc * s->nval * sizeof *s->acc);
 	p->col = dup_mem(s->col, s->colcap * sizeof *s->col);
+	p->direct = NULL; /* a cache: rebuilt on use */
 	if ((s->slots && !p->slots) || (s->hash && !p->hash) ||
 	    (s->ikey && !p->ikey) || (s->koff && !p->koff) ||
 	    (s->klen && !p->klen) || (s->arena && !p->arena) ||
@@ -359,10 +441,15 @@ init_group(weft__part *p, size_t g, uint64_t h)
 	}
 }
 
+/* Keys in [0, DIRECT) find their group in a flat array first. */
+#define DIRECT 4096
+
 /* The group of INT key k, added when new; SIZE_MAX on no memory. */
 static size_t
 group_int(weft__part *p, int64_t k)
 {
+	if ((uint64_t)k < DIRECT && p->direct && p->direct[k])
+		return p->direct[k] - 1;
 	uint64_t h = mix64((uint64_t)k);
 	if (p->nslots) {
 		size_t mask = p->nslots - 1, i = h & mask;
@@ -378,6 +465,13 @@ group_int(weft__part *p, int64_t k)
 	p->slots[i] = (uint32_t)(g + 1);
 	p->ikey[g] = k;
 	init_group(p, g, h);
+	if ((uint64_t)k < DIRECT) {
+		/* a cache only: every group is in the hash table too */
+		if (!p->direct)
+			p->direct = weft__calloc(DIRECT, sizeof *p->direct);
+		if (p->direct)
+			p->direct[k] = (uint32_t)(g + 1);
+	}
 	return g;
 }
 
@@ -524,7 +618,7 @@ struct rd {
 };
 
 /* Drops buf[0..keep), then reads up to `want` more bytes. Leaves one byte
- * of room for the end-of-file sentinel. */
+ * of room for the end-of-file sentinel, and SLACK zero bytes after it. */
 static int
 rd_fill(struct rd *r, size_t keep, size_t want)
 {
@@ -533,8 +627,8 @@ rd_fill(struct rd *r, size_t keep, size_t want)
 		r->len -= keep;
 		r->off += keep;
 	}
-	if (r->cap - r->len < want + 1) {
-		size_t c = r->len + want + 1;
+	if (r->cap - r->len < want + 1 + SLACK) {
+		size_t c = r->len + want + 1 + SLACK;
 		char *b = weft__realloc(r->buf, c);
 		if (!b)
 			return WEFT_ENOMEM;
@@ -557,6 +651,7 @@ rd_fill(struct rd *r, size_t keep, size_t want)
 		got += (size_t)k;
 	}
 	r->len += got;
+	memset(r->buf + r->len, 0, SLACK);
 	return WEFT_OK;
 }
 
@@ -688,8 +783,26 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 				}
 		} else {
 			fs = p;
-			while (!c->cls[(unsigned char)*p])
-				p++;
+			uint16_t r0 = col < sp->ncols ? sp->role[col] : WEFT__R_SKIP;
+			const char *q = p;
+			if (r0 >= WEFT__R_VAL) {
+				size_t s = r0 - WEFT__R_VAL;
+				double v;
+				if (sp->val_type[s] == WEFT_CSV_FLOAT &&
+				    fast_f64(&q, &v) && c->cls[(unsigned char)*q]) {
+					c->vals[s] = v;
+					p = q;
+					goto next;
+				}
+			} else if (r0 == WEFT__R_KEY &&
+			    sp->key_type == WEFT_CSV_INT) {
+				if (fast_i64(&q, &ikey) &&
+				    c->cls[(unsigned char)*q]) {
+					p = q;
+					goto next;
+				}
+			}
+			p = skip_field(p, delim, c->cls);
 			fe = p;
 			if (*p == '\n' && fe > fs && fe[-1] == '\r')
 				fe--;
@@ -762,6 +875,7 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 				sklen = (size_t)(fe - fs);
 			}
 		}
+	next:
 		if (*p == delim) {
 			p++;
 			col++;
