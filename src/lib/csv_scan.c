@@ -975,14 +975,14 @@ open_file(const weft__csv_spec *sp, char *msg, size_t msgsize)
  * *cur to its index in the buffer, or returns with r->eof and *cur ==
  * r->len when the range holds no record start. */
 static int
-seek_start(const weft__csv_spec *sp, struct rd *r, uint64_t s, int parity,
-    size_t *cur)
+seek_start(const weft__csv_spec *sp, struct rd *r, uint64_t s, uint64_t e,
+    int parity, size_t *cur)
 {
 	const int multi = (sp->flags & WEFT_CSV_MULTILINE) != 0;
 	r->off = s - 1;
 	int inq = -1;
 	for (;;) {
-		int rc = rd_fill(r, r->len, BLOCK);
+		int rc = rd_fill(r, r->len, e - r->off < BLOCK ? TAIL_READ : BLOCK);
 		if (rc != WEFT_OK)
 			return rc;
 		/* Each round drops what the last one looked at. */
@@ -1036,7 +1036,7 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 		r.off = s;
 	} else {
 		r.len = 0;
-		rc = seek_start(sp, &r, s, parity, &cur);
+		rc = seek_start(sp, &r, s, e, parity, &cur);
 		if (rc != WEFT_OK)
 			goto io;
 		if (cur >= r.len && r.eof)
@@ -1045,12 +1045,18 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 	for (;;) {
 		if (r.off + cur >= e)
 			break;
-		size_t rend = last_nl(r.buf, cur, r.len);
-		if (rend == cur && r.eof) {
-			if (cur == r.len)
-				break;
-			r.buf[r.len++] = '\n'; /* the sentinel: room was kept */
+		size_t rend;
+		if (r.eof) {
+			/* All the rest is here: it is the region, ended by a
+			 * sentinel newline when the file lacks one (rd_fill
+			 * kept room). */
+			if (r.len > cur && r.buf[r.len - 1] != '\n')
+				r.buf[r.len++] = '\n';
 			rend = r.len;
+			if (rend == cur)
+				break;
+		} else {
+			rend = last_nl(r.buf, cur, r.len);
 		}
 		int more = rend == cur;
 		while (!more && cur < rend) {
@@ -1081,7 +1087,11 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 		if (r.off + cur >= e || (r.eof && cur >= r.len))
 			break;
 		uint64_t pos = r.off + r.len;
-		size_t want = pos < e ? BLOCK : TAIL_READ;
+		/* Up to the range end and a little past it (the last record
+		 * continues there), at most a block: small ranges stay cheap. */
+		size_t want = pos < e && e - pos < BLOCK - TAIL_READ ?
+		    (size_t)(e - pos) + TAIL_READ :
+		    pos < e ? BLOCK : TAIL_READ;
 		/* A record longer than the buffer: read more of it. */
 		if (more && cur == 0 && r.len >= want)
 			want = r.len;
