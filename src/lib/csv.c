@@ -592,7 +592,7 @@ k_frame(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 		if (keyed && sp->key_type == WEFT_CSV_INT)
 			kr[g].i = pt->ikey[g];
 		else if (keyed) {
-			kr[g].s = pt->arena + pt->koff[g];
+			kr[g].s = pt->arena ? pt->arena + pt->koff[g] : "";
 			kr[g].n = pt->klen[g];
 		}
 	}

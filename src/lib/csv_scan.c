@@ -484,7 +484,7 @@ group_str(weft__part *p, const char *s, size_t n, uint64_t h)
 		for (uint32_t x; (x = p->slots[i]) != 0; i = (i + 1) & mask) {
 			size_t g = x - 1;
 			if (p->hash[g] == h && p->klen[g] == n &&
-			    memcmp(p->arena + p->koff[g], s, n) == 0)
+			    (n == 0 || memcmp(p->arena + p->koff[g], s, n) == 0))
 				return g;
 		}
 	}
@@ -556,8 +556,8 @@ weft__part_merge(weft__part *a, const weft__part *b)
 		if (a->key_type == WEFT_CSV_INT)
 			t = group_int(a, b->ikey[g]);
 		else if (a->key_type >= 0)
-			t = group_str(a, b->arena + b->koff[g], b->klen[g],
-			    b->hash[g]);
+			t = group_str(a, b->arena ? b->arena + b->koff[g] : "",
+			    b->klen[g], b->hash[g]);
 		else
 			t = group_one(a);
 		if (t == SIZE_MAX)
