@@ -226,13 +226,6 @@ coarse_jump(uint64_t *ap, uint64_t *cp)
 	*cp = C;
 }
 
-static uint64_t
-fib_calls(size_t n) /* the sequential fib, the same calls as a run */
-{
-	return n < 2 ? bench_fib_leaf(n)
-		     : bench_add(fib_calls(n - 1), fib_calls(n - 2));
-}
-
 uint64_t
 bench_reference(const bench_problem *p)
 {
@@ -258,7 +251,6 @@ bench_reference(const bench_problem *p)
 			s = bench_step(s);
 		return s;
 	case BENCH_FIB:
-		(void)fib_calls;
 		return fib_value(n);
 	default:
 		break;
