@@ -83,6 +83,7 @@
 #include "array.h"
 #include "errno.h"
 #include "graph.h"
+#include "registry.h"
 #include "value.h"
 #include "version.h"
 
@@ -251,6 +252,19 @@ typedef struct weft_csv_info {
 
 /** Decodes an info value (borrowed). WEFT_OK or WEFT_ETYPE. */
 WEFT_API int weft_csv_info_get(weft_value v, weft_csv_info *out);
+
+/* -- graph files ----------------------------------------------------------- */
+
+/**
+ * Registers the analytics functions for graph files and the `weft` command
+ * (see `weft funcs`): csv.chunk, csv.merge, csv.frame, csv.info (a CSV
+ * file read and aggregated range by range), and array.gen, array.moments,
+ * array.merge, array.stats, array.hist, array.vadd (generated arrays
+ * reduced chunk by chunk). examples/analytics/csv_graph.py writes such a
+ * graph. Returns WEFT_OK, WEFT_EINVAL (NULL, or a name already registered:
+ * the others are still added) or WEFT_ENOMEM.
+ */
+WEFT_API int weft_registry_add_analytics(weft_registry *r);
 
 #ifdef __cplusplus
 }

@@ -103,6 +103,10 @@ size_t weft__select_scratch(size_t m);
 /* The element of rank k (0-based, k < total) of m sorted NaN-free runs. */
 double weft__select_rank(size_t m, const double *const *run,
     const size_t *len, size_t k, void *scratch);
+/* Adds numpy.histogram(x, nb, range=(lo, hi)) counts of p[0..len) to
+ * cnt[0..nb). WEFT_OK or WEFT_ENOMEM. */
+int weft__hist_fill(const double *p, size_t len, double lo, double hi,
+    size_t nb, double *cnt);
 /* numpy's interpolation of quantiles ('linear'). */
 double weft__lerp(double a, double b, double t);
 double weft__qindex(size_t n, double q);
@@ -213,9 +217,18 @@ void weft__csv_range(
 int weft__parse_f64(const char *s, const char *e, double *out);
 int weft__parse_i64(const char *s, const char *e, int64_t *out);
 
-/* -- registry glue (analytics_reg.c) -------------------------------------- */
-
-struct weft_registry;
-int weft__analytics_register(struct weft_registry *r);
+struct weft_csv;
+struct weft_csv_query;
+/* The spec of query q on c (free with weft__csv_spec_free). Errors as
+ * weft_csv_aggregate(). */
+int weft__csv_query_spec(const struct weft_csv *c,
+    const struct weft_csv_query *q, weft__csv_spec **out);
+void weft__csv_spec_free(void *sp);
+/* The frame / info value of a merged partial; weft_fail()s with the first
+ * bad row when pt has one. */
+int weft__csv_frame(weft_ctx *ctx, const weft__csv_spec *sp,
+    const weft__part *pt, weft_value *out);
+int weft__csv_info(weft_ctx *ctx, const weft__csv_spec *sp,
+    const weft__part *pt, weft_value *out);
 
 #endif

@@ -743,28 +743,14 @@ k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 	return WEFT_OK;
 }
 
-/* hist(view, lo, hi, nbins, chunk): numpy.histogram's uniform-bin path. */
-static int
-k_hist(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__hist_fill(const double *p, size_t len, double lo, double hi, size_t nb,
+    double *cnt)
 {
-	(void)n;
-	const double *p;
-	size_t len;
-	int rc = chunk_of(ctx, weft_as_int(a[0]), a[4], &p, &len);
-	if (rc != WEFT_OK)
-		return rc;
-	double lo = weft_as_float(a[1]), hi = weft_as_float(a[2]);
-	size_t nb = (size_t)weft_as_int(a[3]);
-	double *cnt;
-	rc = out_f64s(ctx, nb, out, &cnt);
-	if (rc != WEFT_OK)
-		return rc;
 	/* numpy.linspace(lo, hi, nb + 1): i * step + lo, the last = hi */
 	double *edge = weft__malloc((nb + 1) * sizeof *edge);
-	if (!edge) {
-		weft_value_release(out);
-		return weft_fail(ctx, "out of memory");
-	}
+	if (!edge)
+		return WEFT_ENOMEM;
 	double step = (hi - lo) / (double)nb;
 	for (size_t i = 0; i < nb; i++)
 		edge[i] = (double)i * step + lo;
@@ -784,6 +770,29 @@ k_hist(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 		cnt[k] += 1;
 	}
 	weft__free(edge);
+	return WEFT_OK;
+}
+
+/* hist(view, lo, hi, nbins, chunk): numpy.histogram's uniform-bin path. */
+static int
+k_hist(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+{
+	(void)n;
+	const double *p;
+	size_t len;
+	int rc = chunk_of(ctx, weft_as_int(a[0]), a[4], &p, &len);
+	if (rc != WEFT_OK)
+		return rc;
+	double lo = weft_as_float(a[1]), hi = weft_as_float(a[2]);
+	size_t nb = (size_t)weft_as_int(a[3]);
+	double *cnt;
+	rc = out_f64s(ctx, nb, out, &cnt);
+	if (rc != WEFT_OK)
+		return rc;
+	if (weft__hist_fill(p, len, lo, hi, nb, cnt) != WEFT_OK) {
+		weft_value_release(out);
+		return weft_fail(ctx, "out of memory");
+	}
 	return WEFT_OK;
 }
 

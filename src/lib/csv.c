@@ -568,13 +568,10 @@ agg_value(int op, const weft__acc *a, double rows)
 	}
 }
 
-/* frame(spec, part) -> frame */
-static int
-k_frame(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__csv_frame(weft_ctx *ctx, const weft__csv_spec *sp, const weft__part *pt,
+    weft_value *out)
 {
-	(void)n;
-	const weft__csv_spec *sp = spec_of(a[0]);
-	const weft__part *pt = part_of(a[1]);
 	if (pt->has_err)
 		return fail_row(ctx, sp, pt);
 	int keyed = sp->key >= 0;
@@ -653,13 +650,10 @@ nomem:
 	return weft_fail(ctx, "frame: out of memory");
 }
 
-/* info(spec, part) -> [rows, skipped, lines, first_skipped | nil] */
-static int
-k_info(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__csv_info(weft_ctx *ctx, const weft__csv_spec *sp, const weft__part *pt,
+    weft_value *out)
 {
-	(void)n;
-	const weft__csv_spec *sp = spec_of(a[0]);
-	const weft__part *pt = part_of(a[1]);
 	if (pt->has_err)
 		return fail_row(ctx, sp, pt);
 	weft_value l;
@@ -677,6 +671,22 @@ k_info(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 	}
 	*out = l;
 	return WEFT_OK;
+}
+
+/* frame(spec, part) -> frame */
+static int
+k_frame(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+{
+	(void)n;
+	return weft__csv_frame(ctx, spec_of(a[0]), part_of(a[1]), out);
+}
+
+/* info(spec, part) -> [rows, skipped, lines, first_skipped | nil] */
+static int
+k_info(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+{
+	(void)n;
+	return weft__csv_info(ctx, spec_of(a[0]), part_of(a[1]), out);
 }
 
 /* col(spec, idx[, parities]) -> F64S of the column's values in range idx */
@@ -775,10 +785,10 @@ range_nodes(weft__csv_spec *sp, weft_value spv, weft_graph *g, weft_fn kern,
 }
 
 int
-weft_csv_aggregate(weft_csv *c, weft_graph *g, const weft_csv_query *q,
-    weft_node *frame, weft_node *info)
+weft__csv_query_spec(
+    const weft_csv *c, const weft_csv_query *q, weft__csv_spec **out)
 {
-	if (!c || !g || !q || !frame || !q->aggs || q->naggs == 0 ||
+	if (!c || !q || !q->aggs || q->naggs == 0 ||
 	    q->naggs > 256 || q->reserved[0] || q->reserved[1] ||
 	    q->reserved[2] || q->reserved[3])
 		return WEFT_EINVAL;
@@ -838,6 +848,26 @@ weft_csv_aggregate(weft_csv *c, weft_graph *g, const weft_csv_query *q,
 			return WEFT_ENOMEM;
 		}
 	}
+	*out = sp;
+	return WEFT_OK;
+}
+
+void
+weft__csv_spec_free(void *sp)
+{
+	spec_free(sp);
+}
+
+int
+weft_csv_aggregate(weft_csv *c, weft_graph *g, const weft_csv_query *q,
+    weft_node *frame, weft_node *info)
+{
+	if (!c || !g || !frame)
+		return WEFT_EINVAL;
+	weft__csv_spec *sp;
+	int rc0 = weft__csv_query_spec(c, q, &sp);
+	if (rc0 != WEFT_OK)
+		return rc0;
 	weft_value spv = weft_ptr(sp, spec_free);
 	if (weft_is_nil(spv))
 		return WEFT_ENOMEM;
