@@ -233,6 +233,9 @@ WEFT_API int weft_ctx_worker(const weft_ctx *ctx);
 WEFT_API weft_node weft_ctx_node(const weft_ctx *ctx);
 /** The running task's key (see weft_node_key); valid during the task. */
 WEFT_API const char *weft_ctx_key(weft_ctx *ctx);
+/** 1 when the task's compute has been canceled or has failed elsewhere: a
+ *  long task may poll it and return early (its result is not used). */
+WEFT_API int weft_ctx_canceled(const weft_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,10 @@
  * costs nothing on the hot path). */
 static _Atomic uint32_t weft__next_tag;
 
+/* Guards every graph's list of users (computes). Lock order: this lock,
+ * then a run's lock, then a pool's. */
+static pthread_mutex_t weft__users_mu = PTHREAD_MUTEX_INITIALIZER;
+
 weft_arg(weft_ref)(weft_node n)
 {
 	weft_arg a = { 1, n, { 0, { 0 }, { 0 } } };
@@ -41,6 +45,17 @@ weft_graph_free(weft_graph *g)
 {
 	if (!g)
 		return;
+	/* Freeing a graph while computes of it run is a caller's error; it
+	 * is caught here: each is canceled, drained and detached, so its
+	 * future reports WEFT_ECANCELED instead of reading freed memory. */
+	pthread_mutex_lock(&weft__users_mu);
+	while (g->users) {
+		weft__graph_user *u = g->users;
+		g->users = u->next;
+		u->next = u->prev = NULL;
+		u->release(u);
+	}
+	pthread_mutex_unlock(&weft__users_mu);
 	for (size_t i = 0; i < g->nlits; i++)
 		weft_value_release(&g->lits[i]);
 	weft__free(g->nodes);
@@ -55,6 +70,37 @@ weft_graph_free(weft_graph *g)
 	weft__free(g->pset);
 	weft__free(g->prio);
 	weft__free(g);
+}
+
+void
+weft__graph_attach(weft_graph *g, weft__graph_user *u)
+{
+	pthread_mutex_lock(&weft__users_mu);
+	u->prev = NULL;
+	u->next = g->users;
+	if (g->users)
+		g->users->prev = u;
+	g->users = u;
+	pthread_mutex_unlock(&weft__users_mu);
+}
+
+void
+weft__graph_detach(weft_graph *const *gp, weft__graph_user *u)
+{
+	pthread_mutex_lock(&weft__users_mu);
+	weft_graph *g = *gp;
+	if (!g) {
+		pthread_mutex_unlock(&weft__users_mu);
+		return;
+	}
+	if (u->prev)
+		u->prev->next = u->next;
+	else if (g->users == u)
+		g->users = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	u->next = u->prev = NULL;
+	pthread_mutex_unlock(&weft__users_mu);
 }
 
 int

@@ -16,6 +16,7 @@
 #ifndef WEFT_GRAPH_GRAPH_H
 #define WEFT_GRAPH_GRAPH_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "weft/graph.h"
@@ -33,6 +34,15 @@ typedef struct weft__node {
 	uint32_t succ_head; /* first edge (slot index) of the successor
 			       chain, WEFT__NONE when none */
 } weft__node;
+
+/* Something that uses a graph without owning it (a compute). The graph
+ * keeps a list of them, and weft_graph_free calls `release` on each (with
+ * the list's lock held): it must stop using the graph before returning. */
+typedef struct weft__graph_user weft__graph_user;
+struct weft__graph_user {
+	weft__graph_user *next, *prev;
+	void (*release)(weft__graph_user *u);
+};
 
 struct weft_graph {
 	uint32_t tag; /* top 8 bits of every node id of this graph */
@@ -53,9 +63,16 @@ struct weft_graph {
 	weft_value *pvals;  /* persisted results, NULL until weft_persist */
 	uint8_t *pset;	    /* 1 where pvals holds a result */
 	size_t pcap, npersisted;
+	weft__graph_user *users; /* guarded by one process-wide lock, which
+				    outlives any graph */
 	int errcode;
 	char err[1400];
 };
+
+void weft__graph_attach(weft_graph *g, weft__graph_user *u);
+/* Detaches u from *gp if *gp is not NULL (read under the lock, so a graph
+ * being freed at the same time is never touched afterwards). */
+void weft__graph_detach(weft_graph *const *gp, weft__graph_user *u);
 
 /* The node index behind a handle, or WEFT__NONE if it is not of g. */
 static inline uint32_t

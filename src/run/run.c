@@ -56,6 +56,12 @@ weft_ctx_node(const weft_ctx *ctx)
 	return ctx ? weft__graph_node(ctx->run->g, ctx->node) : WEFT_NODE_NONE;
 }
 
+int
+weft_ctx_canceled(const weft_ctx *ctx)
+{
+	return ctx && weft_atomic_load_relaxed(&ctx->run->failed) != 0;
+}
+
 const char *
 weft_ctx_key(weft_ctx *ctx)
 {
@@ -438,12 +444,43 @@ weft__setup(weft__run *r)
 
 /* Checks the targets and builds the run's state. On error the graph's
  * error is set and the run can be destroyed. */
+/* weft_graph_free while this run is live: cancel, drain, finish, and
+ * forget the graph (called with the graph users' lock held). */
+static void
+weft__run_release(weft__graph_user *u)
+{
+	weft__run *r = (weft__run *)u;
+	uint32_t ok = WEFT__RUN_OK;
+	weft_atomic_cas_acq_rel(&r->failed, &ok, WEFT__RUN_CANCELED);
+	weft__run_wait(r, -1);
+	weft__run_finish(r);
+	pthread_mutex_lock(&r->mu);
+	r->g = NULL;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* weft_pool_free while this run is live (pool lock held: no blocking). */
+static int
+weft__run_ctl(void *ctx, int op)
+{
+	weft__run *r = ctx;
+	if (op == WEFT__CTL_CANCEL) {
+		uint32_t ok = WEFT__RUN_OK;
+		weft_atomic_cas_acq_rel(&r->failed, &ok, WEFT__RUN_CANCELED);
+		return 0;
+	}
+	return (int)weft_atomic_load_acquire(&r->done);
+}
+
 int
 weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 {
 	weft_graph *g = r->g;
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		return weft__graph_set_error(g, WEFT_ENOMEM, "compute: no mutex");
+	r->mu_ok = 1;
+	r->user.release = weft__run_release;
+	weft__graph_attach(g, &r->user);
 	r->fail_node = WEFT__NONE;
 	r->n = n;
 	r->tidx = weft__malloc(n * sizeof *r->tidx);
@@ -484,7 +521,8 @@ weft__run_start(weft__run *r)
 		weft_atomic_store_release(&r->done, 1);
 		return WEFT_OK;
 	}
-	int rc = weft__handler_add(r->pool, weft__handle, r, &r->handler);
+	int rc = weft__handler_add(
+	    r->pool, weft__handle, weft__run_ctl, r, &r->handler);
 	if (rc != WEFT_OK)
 		return weft__graph_set_error(r->g, rc,
 		    "compute: %u computes already run on this pool",
@@ -539,7 +577,10 @@ weft__run_finish(weft__run *r)
 		uint32_t f = weft_atomic_load_acquire(&r->failed);
 		if (f == WEFT__RUN_FAILED) {
 			char key[256];
-			weft__graph_key(r->g, r->fail_node, key, sizeof key);
+			if (r->g)
+				weft__graph_key(r->g, r->fail_node, key, sizeof key);
+			else
+				snprintf(key, sizeof key, "node-%u", r->fail_node);
 			snprintf(r->errmsg, sizeof r->errmsg,
 			    "task '%s' failed: %s", key, r->fail_msg);
 			r->rc = WEFT_ETASK;
@@ -548,7 +589,7 @@ weft__run_finish(weft__run *r)
 			    "compute canceled");
 			r->rc = WEFT_ECANCELED;
 		}
-		if (r->rc != WEFT_OK)
+		if (r->rc != WEFT_OK && r->g)
 			weft__graph_set_error(r->g, r->rc, "%s", r->errmsg);
 		if (r->cb && r->cb->finish)
 			r->cb->finish(r->cb->ud, r->rc);
@@ -560,6 +601,7 @@ weft__run_finish(weft__run *r)
 void
 weft__run_destroy(weft__run *r)
 {
+	weft__graph_detach(&r->g, &r->user);
 	if (r->slots) {
 		for (size_t i = 0; i < r->n; i++)
 			weft_value_release(&r->slots[r->tidx[i]].result);
@@ -569,5 +611,6 @@ weft__run_destroy(weft__run *r)
 	weft__free(r->tidx);
 	weft__free(r->order);
 	weft__free(r->tperm);
-	pthread_mutex_destroy(&r->mu);
+	if (r->mu_ok)
+		pthread_mutex_destroy(&r->mu);
 }

@@ -38,7 +38,8 @@ typedef struct weft__slot {
 #define WEFT__RUN_CANCELED 2u
 
 typedef struct weft__run {
-	weft_graph *g;
+	weft__graph_user user; /* first: the graph's list of its computes */
+	weft_graph *g;	       /* NULL once the graph was freed under us */
 	weft_pool *pool;
 	weft__slot *slots;
 	uint32_t *roots;
@@ -68,7 +69,8 @@ typedef struct weft__run {
 	int fail_code;
 	char fail_msg[1024];
 
-	pthread_mutex_t mu; /* guards the finishing below */
+	pthread_mutex_t mu; /* guards the finishing below, and g */
+	int mu_ok;
 	int finished;	    /* handler released, message built */
 	int rc;
 	char errmsg[1400];

@@ -27,6 +27,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "base/atomic.h"
@@ -42,6 +43,7 @@
 
 typedef struct weft__handler {
 	weft__handler_fn fn;
+	weft__handler_ctl ctl;
 	void *ctx;
 } weft__handler;
 
@@ -62,6 +64,8 @@ struct weft_pool {
 	WEFT_CACHE_ALIGNED _Atomic uint32_t counts;
 	WEFT_CACHE_ALIGNED _Atomic uint32_t inj_count; /* jobs injected */
 	_Atomic uint32_t shutdown;
+	_Atomic uint32_t refs; /* the handle, plus one per live handler */
+	int stopped;	       /* workers joined (weft_pool_free ran) */
 	unsigned nworkers;
 	int64_t spin_ns;
 	weft__worker *workers;
@@ -98,8 +102,11 @@ weft__worker_index(const weft__worker *w)
 
 /* -- handlers ------------------------------------------------------------ */
 
+static void weft__pool_unref(weft_pool *p);
+
 int
-weft__handler_add(weft_pool *p, weft__handler_fn fn, void *ctx, uint32_t *id)
+weft__handler_add(weft_pool *p, weft__handler_fn fn, weft__handler_ctl ctl,
+    void *ctx, uint32_t *id)
 {
 	pthread_mutex_lock(&p->mu);
 	if (p->nfree == 0) {
@@ -110,7 +117,9 @@ weft__handler_add(weft_pool *p, weft__handler_fn fn, void *ctx, uint32_t *id)
 	/* Published to workers by the release of whatever queues the first
 	 * job (deque bottom store or this mutex). */
 	p->handlers[h].fn = fn;
+	p->handlers[h].ctl = ctl;
 	p->handlers[h].ctx = ctx;
+	weft_atomic_add_relaxed(&p->refs, 1);
 	pthread_mutex_unlock(&p->mu);
 	*id = h;
 	return WEFT_OK;
@@ -122,7 +131,7 @@ weft__handler_remove(weft_pool *p, uint32_t id)
 	/* A worker sets `active` before running a job and clears it after;
 	 * once no job of `id` is queued, waiting for every worker to leave
 	 * `id` makes the handler's context safe to free. */
-	for (unsigned i = 0; i < p->nworkers; i++) {
+	for (unsigned i = 0; !p->stopped && i < p->nworkers; i++) {
 		weft__worker *w = &p->workers[i];
 		/* Yield soon: on a busy machine the caller, just woken, may
 		 * have taken the very CPU of the worker it waits for. */
@@ -136,9 +145,11 @@ weft__handler_remove(weft_pool *p, uint32_t id)
 	}
 	pthread_mutex_lock(&p->mu);
 	p->handlers[id].fn = NULL;
+	p->handlers[id].ctl = NULL;
 	p->handlers[id].ctx = NULL;
 	p->free_ids[p->nfree++] = id;
 	pthread_mutex_unlock(&p->mu);
+	weft__pool_unref(p);
 }
 
 static void
@@ -459,6 +470,7 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	p = weft__calloc_aligned(1, sizeof *p, WEFT_CACHE_LINE);
 	if (!p)
 		goto out;
+	weft_atomic_store_relaxed(&p->refs, 1);
 	if (pthread_mutex_init(&p->mu, NULL) != 0) {
 		weft__free_aligned(p);
 		p = NULL;
@@ -523,8 +535,10 @@ weft_pool_new(const weft_pool_opts *opts)
 	return weft_pool_new2(opts, NULL);
 }
 
+/* Stops and joins the workers; the memory stays until the last
+ * reference goes. */
 static void
-weft__pool_destroy(weft_pool *p)
+weft__pool_stop(weft_pool *p)
 {
 	weft_atomic_store_seq_cst(&p->shutdown, 1);
 	weft_atomic_add_acq_rel(&p->epoch, 1);
@@ -537,7 +551,16 @@ weft__pool_destroy(weft_pool *p)
 			if (p->workers[i].dq_ok)
 				weft__deque_destroy(&p->workers[i].dq);
 	}
+	p->stopped = 1;
 	weft__topo_close(p->topo);
+	p->topo = NULL;
+}
+
+static void
+weft__pool_unref(weft_pool *p)
+{
+	if (weft_atomic_sub_acq_rel(&p->refs, 1) != 1)
+		return;
 	pthread_mutex_destroy(&p->mu);
 	weft__free_aligned(p->workers);
 	weft__free(p->free_ids);
@@ -545,11 +568,47 @@ weft__pool_destroy(weft_pool *p)
 	weft__free_aligned(p);
 }
 
+static void
+weft__pool_destroy(weft_pool *p)
+{
+	weft__pool_stop(p);
+	weft__pool_unref(p);
+}
+
+/* Whether every registered handler (other than pointer jobs) has drained;
+ * with `cancel`, asks each to stop first. */
+static int
+weft__pool_drained(weft_pool *p, int cancel)
+{
+	int drained = 1;
+	pthread_mutex_lock(&p->mu);
+	for (uint32_t h = WEFT__HANDLER_PTR + 1; h < WEFT__MAX_HANDLERS; h++) {
+		weft__handler *hd = &p->handlers[h];
+		if (!hd->fn || !hd->ctl)
+			continue;
+		if (cancel)
+			hd->ctl(hd->ctx, WEFT__CTL_CANCEL);
+		if (!hd->ctl(hd->ctx, WEFT__CTL_DONE))
+			drained = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return drained;
+}
+
 void
 weft_pool_free(weft_pool *p)
 {
-	if (p)
-		weft__pool_destroy(p);
+	if (!p)
+		return;
+	/* Computes still running are canceled and left to drain (their
+	 * skipped nodes still free their values) while the workers live; their
+	 * futures then report WEFT_ECANCELED and may be freed later. */
+	if (!weft__pool_drained(p, 1)) {
+		struct timespec nap = { 0, 200000 };
+		while (!weft__pool_drained(p, 0))
+			nanosleep(&nap, NULL);
+	}
+	weft__pool_destroy(p);
 }
 
 unsigned

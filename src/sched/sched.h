@@ -51,9 +51,19 @@ weft__pjob_encode(weft__pjob *j)
 	return weft__job(WEFT__HANDLER_PTR, (uint64_t)(uintptr_t)j);
 }
 
-/* Registers a handler; *id is never 0. WEFT_OK or WEFT_EBUSY (table full). */
-int weft__handler_add(
-    weft_pool *p, weft__handler_fn fn, void *ctx, uint32_t *id);
+/* What weft_pool_free asks of a handler still registered: to cancel its
+ * work (CANCEL, returns 0), or whether all its jobs have drained (DONE,
+ * returns 1 when so). Called with the pool's lock held: it must not block
+ * or call back into the pool. */
+enum { WEFT__CTL_CANCEL = 0, WEFT__CTL_DONE = 1 };
+typedef int (*weft__handler_ctl)(void *ctx, int op);
+
+/* Registers a handler; *id is never 0. Each handler holds a reference to
+ * the pool, so a pool freed while computes are still registered stays in
+ * memory (without its threads) until the last one is removed. WEFT_OK or
+ * WEFT_EBUSY (table full). */
+int weft__handler_add(weft_pool *p, weft__handler_fn fn,
+    weft__handler_ctl ctl, void *ctx, uint32_t *id);
 /* Waits until no worker is inside a job of `id`, then frees the id. Call
  * only once no job of `id` can be queued any more. */
 void weft__handler_remove(weft_pool *p, uint32_t id);
