@@ -90,7 +90,9 @@ WEFT_API weft_arg weft_lit(weft_value v);
 /** A new, empty graph; NULL when out of memory. Free with weft_graph_free. */
 WEFT_API weft_graph *weft_graph_new(void);
 /** Frees the graph, its nodes, literals and persisted values. NULL is ok.
- *  Every weft_node of it becomes invalid. Must not run during a compute. */
+ *  Every weft_node of it becomes invalid. Computes of it still running (a
+ *  caller's error) are canceled and drained first; their futures report
+ *  WEFT_ECANCELED. */
 WEFT_API void weft_graph_free(weft_graph *g);
 
 /**

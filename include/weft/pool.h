@@ -65,9 +65,10 @@ WEFT_API weft_pool *weft_pool_new(const weft_pool_opts *opts);
 WEFT_API weft_pool *weft_pool_new2(const weft_pool_opts *opts, int *err);
 
 /**
- * Stops and joins every worker and frees the pool. NULL is ok. Computes
- * running on the pool must have returned first. Must not be called from
- * one of the pool's own workers.
+ * Stops and joins every worker and frees the pool. NULL is ok. Must not be
+ * called from one of the pool's own workers. Computes still running on the
+ * pool (a caller's error) are canceled and drained first; their futures
+ * then report WEFT_ECANCELED and stay valid until freed.
  */
 WEFT_API void weft_pool_free(weft_pool *p);
 
