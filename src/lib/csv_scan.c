@@ -30,7 +30,7 @@
 
 #include "weft/csv.h"
 
-#define BLOCK ((size_t)1 << 20)
+#define BLOCK ((size_t)256 << 10)
 #define TAIL_READ ((size_t)64 << 10)
 /* Zero bytes kept after the data, for skip_field's word reads. */
 #define SLACK 16
