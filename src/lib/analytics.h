@@ -114,20 +114,35 @@ double weft__qindex(size_t n, double q);
 /* -- reduction trees ----------------------------------------------------- */
 
 /*
+ * Node keys, for traces and error messages ("task 'csv1.frame' failed:
+ * data.csv:7:3: ..."): formats the key into buf and returns it, or NULL
+ * (an unnamed node) when `g` already has that key, say a node of the
+ * caller's own. Names are a courtesy: nothing looks nodes up by them.
+ */
+const char *weft__key(weft_graph *g, char *buf, size_t size, const char *fmt,
+    ...) WEFT_PRINTF(4, 5);
+/* "<kind><q>" into buf for the smallest q >= 1 such that "<kind><q>.<probe>"
+ * is not a key of g: a name prefix for the nodes of one array or query. */
+void weft__prefix(weft_graph *g, const char *kind, const char *probe,
+    char *buf, size_t size);
+
+/*
  * Merges the results of in[0..n) with `merge` in a fixed tree of fan-in
  * `fanin`: level by level, consecutive groups of up to `fanin` nodes become
  * one merge node, so the tree (and so the floating-point result) depends on
  * n and fanin only. Each merge node gets `nlit` literal arguments first
  * (each retained per node; the caller keeps its own) and then its inputs.
- * n == 1 gives in[0] itself. WEFT_OK or the graph's error code.
+ * n == 1 gives in[0] itself. Merge nodes are named "<name>-<level>-<i>"
+ * when name is not NULL. WEFT_OK or the graph's error code.
  */
-int weft__tree(weft_graph *g, weft_fn merge, size_t nlit,
+int weft__tree(weft_graph *g, const char *name, weft_fn merge, size_t nlit,
     const weft_value *lits, size_t n, const weft_node *in, unsigned fanin,
     weft_node *out);
 
-/* A node calling fn(lits..., ref(in)) with the literals retained. */
-weft_node weft__node1(weft_graph *g, weft_fn fn, weft_node in, size_t nlit,
-    const weft_value *lits);
+/* A node `key` (may be NULL) calling fn(lits..., ref(in)) with the
+ * literals retained. */
+weft_node weft__node1(weft_graph *g, const char *key, weft_fn fn, weft_node in,
+    size_t nlit, const weft_value *lits);
 
 /* -- CSV (csv.c, csv_scan.c) ----------------------------------------------- */
 

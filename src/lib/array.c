@@ -9,7 +9,9 @@
 #include "base/alloc.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,7 @@ struct weft_array {
 	size_t len;	   /* SIZE_MAX when unknown */
 	unsigned fanin;
 	int view;	/* chunks are struct view PTRs (borrowed data) */
+	char name[24];	/* "array3": prefix of its nodes' keys */
 	weft_node mom;	/* root of the moments tree, once asked for */
 };
 
@@ -76,9 +79,33 @@ lit_retained(weft_value v)
 	return weft_lit(weft_value_retain(v));
 }
 
+const char *
+weft__key(weft_graph *g, char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return weft_node_ok(weft_graph_find(g, buf)) ? NULL : buf;
+}
+
+void
+weft__prefix(weft_graph *g, const char *kind, const char *probe, char *buf,
+    size_t size)
+{
+	char k[80];
+	for (unsigned q = 1;; q++) {
+		snprintf(k, sizeof k, "%s%u.%s", kind, q, probe);
+		if (!weft_node_ok(weft_graph_find(g, k)) || q == UINT32_MAX) {
+			snprintf(buf, size, "%s%u", kind, q);
+			return;
+		}
+	}
+}
+
 weft_node
-weft__node1(weft_graph *g, weft_fn fn, weft_node in, size_t nlit,
-    const weft_value *lits)
+weft__node1(weft_graph *g, const char *key, weft_fn fn, weft_node in,
+    size_t nlit, const weft_value *lits)
 {
 	weft_arg args[8];
 	if (nlit > 7)
@@ -86,7 +113,7 @@ weft__node1(weft_graph *g, weft_fn fn, weft_node in, size_t nlit,
 	for (size_t i = 0; i < nlit; i++)
 		args[i] = lit_retained(lits[i]);
 	args[nlit] = weft_ref(in);
-	return weft_delayed(g, fn, nlit + 1, args);
+	return weft_delayed_named(g, key, fn, nlit + 1, args);
 }
 
 static int
@@ -97,8 +124,9 @@ graph_err(weft_graph *g)
 }
 
 int
-weft__tree(weft_graph *g, weft_fn merge, size_t nlit, const weft_value *lits,
-    size_t n, const weft_node *in, unsigned fanin, weft_node *out)
+weft__tree(weft_graph *g, const char *name, weft_fn merge, size_t nlit,
+    const weft_value *lits, size_t n, const weft_node *in, unsigned fanin,
+    weft_node *out)
 {
 	if (n == 0 || fanin < 2 || fanin > 64 || nlit > 8)
 		return WEFT_EINVAL;
@@ -107,7 +135,8 @@ weft__tree(weft_graph *g, weft_fn merge, size_t nlit, const weft_value *lits,
 		return WEFT_ENOMEM;
 	memcpy(lv, in, n * sizeof *lv);
 	weft_arg args[8 + 64];
-	while (n > 1) {
+	char kb[96];
+	for (size_t level = 0; n > 1; level++) {
 		size_t m = 0;
 		for (size_t i = 0; i < n; i += fanin) {
 			size_t k = n - i < fanin ? n - i : fanin;
@@ -119,7 +148,11 @@ weft__tree(weft_graph *g, weft_fn merge, size_t nlit, const weft_value *lits,
 				args[j] = lit_retained(lits[j]);
 			for (size_t j = 0; j < k; j++)
 				args[nlit + j] = weft_ref(lv[i + j]);
-			weft_node t = weft_delayed(g, merge, nlit + k, args);
+			weft_node t = weft_delayed_named(g,
+			    name ? weft__key(g, kb, sizeof kb, "%s-%zu-%zu", name,
+				       level, m) :
+				   NULL,
+			    merge, nlit + k, args);
 			if (!weft_node_ok(t)) {
 				weft__free(lv);
 				return graph_err(g);
@@ -263,6 +296,7 @@ array_new(weft_graph *g, size_t nchunks, size_t len, unsigned fanin)
 	a->len = len;
 	a->fanin = fanin;
 	a->mom = WEFT_NODE_NONE;
+	weft__prefix(g, "array", "chunk-0", a->name, sizeof a->name);
 	return a;
 }
 
@@ -309,7 +343,10 @@ weft_array_wrap(weft_graph *g, const double *data, size_t n,
 			rc = WEFT_ENOMEM;
 			break;
 		}
-		a->chunks[i] = WEFT_DELAYED(g, k_lit, weft_lit(v));
+		char kb[64];
+		a->chunks[i] = WEFT_DELAYED_NAMED(g,
+		    weft__key(g, kb, sizeof kb, "%s.chunk-%zu", a->name, i), k_lit,
+		    weft_lit(v));
 		if (!weft_node_ok(a->chunks[i])) {
 			rc = graph_err(g);
 			break;
@@ -349,7 +386,9 @@ weft_array_generate(weft_graph *g, const weft_gen *gen, size_t n,
 	}
 	size_t off = 0;
 	for (size_t i = 0; i < m; i++) {
-		a->chunks[i] = WEFT_DELAYED(g, k_gen,
+		char kb[64];
+		a->chunks[i] = WEFT_DELAYED_NAMED(g,
+		    weft__key(g, kb, sizeof kb, "%s.chunk-%zu", a->name, i), k_gen,
 		    weft_lit(weft_int(gen->kind)), weft_lit(weft_float(gen->a)),
 		    weft_lit(weft_float(gen->b)),
 		    weft_lit(weft_int((int64_t)gen->seed)),
@@ -426,7 +465,10 @@ weft_array_map(weft_array *a, weft_fn fn, size_t nextra,
 		if (!a->copies)
 			rc = WEFT_ENOMEM;
 		for (size_t i = 0; rc == WEFT_OK && i < a->nchunks; i++) {
-			a->copies[i] = WEFT_DELAYED(g, k_copy,
+			char kb[64];
+			a->copies[i] = WEFT_DELAYED_NAMED(g,
+			    weft__key(g, kb, sizeof kb, "%s.copy-%zu", a->name, i),
+			    k_copy,
 			    weft_lit(weft_int(1)), weft_ref(a->chunks[i]));
 			if (!weft_node_ok(a->copies[i]))
 				rc = graph_err(g);
@@ -442,7 +484,10 @@ weft_array_map(weft_array *a, weft_fn fn, size_t nextra,
 			args[1 + j] = extra[j].kind == 2 ?
 			    lit_retained(extra[j].lit) :
 			    extra[j];
-		r->chunks[i] = weft_delayed(g, fn, nextra + 1, args);
+		char kb[64];
+		r->chunks[i] = weft_delayed_named(g,
+		    weft__key(g, kb, sizeof kb, "%s.chunk-%zu", r->name, i), fn,
+		    nextra + 1, args);
 		if (!weft_node_ok(r->chunks[i]))
 			rc = graph_err(g);
 	}
@@ -616,8 +661,13 @@ mom_root(weft_array *a, weft_node *root)
 	if (!parts)
 		return WEFT_ENOMEM;
 	int rc = WEFT_OK;
+	char momname[48];
+	snprintf(momname, sizeof momname, "%s.mom", a->name);
 	for (size_t i = 0; i < a->nchunks; i++) {
-		parts[i] = WEFT_DELAYED(a->g, k_mom, weft_lit(weft_int(a->view)),
+		char kb[64];
+		parts[i] = WEFT_DELAYED_NAMED(a->g,
+		    weft__key(a->g, kb, sizeof kb, "%s.mom-%zu", a->name, i), k_mom,
+		    weft_lit(weft_int(a->view)),
 		    weft_ref(a->chunks[i]));
 		if (!weft_node_ok(parts[i])) {
 			rc = graph_err(a->g);
@@ -625,7 +675,7 @@ mom_root(weft_array *a, weft_node *root)
 		}
 	}
 	if (rc == WEFT_OK)
-		rc = weft__tree(a->g, k_mom_merge, 0, NULL, a->nchunks, parts,
+		rc = weft__tree(a->g, momname, k_mom_merge, 0, NULL, a->nchunks, parts,
 		    a->fanin, &a->mom);
 	weft__free(parts);
 	if (rc == WEFT_OK)
@@ -642,7 +692,12 @@ fin(weft_array *a, int what, unsigned ddof, weft_node *out)
 	int rc = mom_root(a, &root);
 	if (rc != WEFT_OK)
 		return rc;
-	*out = WEFT_DELAYED(a->g, k_fin, weft_lit(weft_int(what)),
+	static const char *const fname[] = { "sum", "count", "mean", "min",
+		"max", "var", "std" };
+	char kb[64];
+	*out = WEFT_DELAYED_NAMED(a->g,
+	    weft__key(a->g, kb, sizeof kb, "%s.%s", a->name, fname[what]), k_fin,
+	    weft_lit(weft_int(what)),
 	    weft_lit(weft_int(ddof)), weft_ref(root));
 	return weft_node_ok(*out) ? WEFT_OK : graph_err(a->g);
 }
@@ -702,23 +757,30 @@ weft_array_stats(weft_array *a, weft_node *out)
 /* Runs `kern` on every chunk (literals first, then the chunk) and merges
  * the results in a tree. */
 static int
-map_reduce(weft_array *a, weft_fn kern, size_t nlit, const weft_value *lits,
-    weft_fn merge, weft_node *root)
+map_reduce(weft_array *a, const char *what, weft_fn kern, size_t nlit,
+    const weft_value *lits, weft_fn merge, weft_node *root)
 {
 	weft_node *parts = weft__malloc(a->nchunks * sizeof *parts);
 	if (!parts)
 		return WEFT_ENOMEM;
 	int rc = WEFT_OK;
 	for (size_t i = 0; i < a->nchunks; i++) {
-		parts[i] = weft__node1(a->g, kern, a->chunks[i], nlit, lits);
+		char kb[64];
+		parts[i] = weft__node1(a->g,
+		    weft__key(a->g, kb, sizeof kb, "%s.%s-%zu", a->name, what, i),
+		    kern, a->chunks[i], nlit, lits);
 		if (!weft_node_ok(parts[i])) {
 			rc = graph_err(a->g);
 			break;
 		}
 	}
 	if (rc == WEFT_OK)
-		rc = weft__tree(a->g, merge, 0, NULL, a->nchunks, parts,
+	{
+		char tn[64];
+		snprintf(tn, sizeof tn, "%s.%s", a->name, what);
+		rc = weft__tree(a->g, tn, merge, 0, NULL, a->nchunks, parts,
 		    a->fanin, root);
+	}
 	weft__free(parts);
 	return rc;
 }
@@ -805,7 +867,7 @@ weft_array_histogram(
 		return WEFT_EINVAL;
 	weft_value lits[4] = { weft_int(a->view), weft_float(lo), weft_float(hi),
 		weft_int((int64_t)nbins) };
-	return map_reduce(a, k_hist, 4, lits, k_vec_add, out);
+	return map_reduce(a, "hist", k_hist, 4, lits, k_vec_add, out);
 }
 
 /* -- dot ---------------------------------------------------------------------------- */
@@ -899,7 +961,10 @@ weft_array_dot(weft_array *a, weft_array *b, weft_node *out)
 		return WEFT_ENOMEM;
 	int rc = WEFT_OK;
 	for (size_t i = 0; i < a->nchunks; i++) {
-		parts[i] = WEFT_DELAYED(a->g, k_dot, weft_lit(weft_int(a->view)),
+		char kb[64];
+		parts[i] = WEFT_DELAYED_NAMED(a->g,
+		    weft__key(a->g, kb, sizeof kb, "%s.dot-%zu", a->name, i), k_dot,
+		    weft_lit(weft_int(a->view)),
 		    weft_lit(weft_int(b->view)), weft_lit(weft_int((int64_t)i)),
 		    weft_ref(a->chunks[i]), weft_ref(b->chunks[i]));
 		if (!weft_node_ok(parts[i])) {
@@ -909,7 +974,7 @@ weft_array_dot(weft_array *a, weft_array *b, weft_node *out)
 	}
 	weft_node root;
 	if (rc == WEFT_OK)
-		rc = weft__tree(a->g, k_dd_merge, 0, NULL, a->nchunks, parts,
+		rc = weft__tree(a->g, NULL, k_dd_merge, 0, NULL, a->nchunks, parts,
 		    a->fanin, &root);
 	weft__free(parts);
 	if (rc != WEFT_OK)
@@ -1009,7 +1074,9 @@ weft_array_quantiles(
 	args[0] = weft_lit(qs);
 	int rc = WEFT_OK;
 	for (size_t i = 0; i < a->nchunks; i++) {
-		weft_node s = WEFT_DELAYED(a->g, k_sort,
+		char kb[64];
+		weft_node s = WEFT_DELAYED_NAMED(a->g,
+		    weft__key(a->g, kb, sizeof kb, "%s.sort-%zu", a->name, i), k_sort,
 		    weft_lit(weft_int(a->view)), weft_ref(a->chunks[i]));
 		if (!weft_node_ok(s)) {
 			rc = graph_err(a->g);
@@ -1018,7 +1085,10 @@ weft_array_quantiles(
 		args[1 + i] = weft_ref(s);
 	}
 	if (rc == WEFT_OK) {
-		*out = weft_delayed(a->g, k_quant, a->nchunks + 1, args);
+		char kb[64];
+		*out = weft_delayed_named(a->g,
+		    weft__key(a->g, kb, sizeof kb, "%s.quantiles", a->name), k_quant,
+		    a->nchunks + 1, args);
 		if (!weft_node_ok(*out))
 			rc = graph_err(a->g);
 	} else {

@@ -751,8 +751,9 @@ static const char *const op_names[] = { "count", "sum", "mean", "min", "max",
  * first in multiline mode. parts[] receives the nodes. */
 static int
 range_nodes(weft__csv_spec *sp, weft_value spv, weft_graph *g, weft_fn kern,
-    weft_node *parts)
+    const char *name, const char *what, weft_node *parts)
 {
+	char kb[96];
 	size_t n = sp->nchunks;
 	weft_node par = WEFT_NODE_NONE;
 	if (sp->flags & WEFT_CSV_MULTILINE) {
@@ -760,7 +761,9 @@ range_nodes(weft__csv_spec *sp, weft_value spv, weft_graph *g, weft_fn kern,
 		if (!qa)
 			return WEFT_ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			weft_node q = WEFT_DELAYED(g, k_qcount,
+			weft_node q = WEFT_DELAYED_NAMED(g,
+			    weft__key(g, kb, sizeof kb, "%s.quotes-%zu", name, i),
+			    k_qcount,
 			    weft_lit(weft_value_retain(spv)),
 			    weft_lit(weft_int((int64_t)i)));
 			if (!weft_node_ok(q)) {
@@ -769,7 +772,9 @@ range_nodes(weft__csv_spec *sp, weft_value spv, weft_graph *g, weft_fn kern,
 			}
 			qa[i] = weft_ref(q);
 		}
-		par = weft_delayed(g, k_parity, n, qa);
+		par = weft_delayed_named(g,
+		    weft__key(g, kb, sizeof kb, "%s.parity", name), k_parity, n,
+		    qa);
 		weft__free(qa);
 		if (!weft_node_ok(par))
 			return graph_err(g);
@@ -777,7 +782,9 @@ range_nodes(weft__csv_spec *sp, weft_value spv, weft_graph *g, weft_fn kern,
 	for (size_t i = 0; i < n; i++) {
 		weft_arg args[3] = { weft_lit(weft_value_retain(spv)),
 			weft_lit(weft_int((int64_t)i)), weft_ref(par) };
-		parts[i] = weft_delayed(g, kern, weft_node_ok(par) ? 3 : 2, args);
+		parts[i] = weft_delayed_named(g,
+		    weft__key(g, kb, sizeof kb, "%s.%s-%zu", name, what, i), kern,
+		    weft_node_ok(par) ? 3 : 2, args);
 		if (!weft_node_ok(parts[i]))
 			return graph_err(g);
 	}
@@ -871,21 +878,29 @@ weft_csv_aggregate(weft_csv *c, weft_graph *g, const weft_csv_query *q,
 	weft_value spv = weft_ptr(sp, spec_free);
 	if (weft_is_nil(spv))
 		return WEFT_ENOMEM;
+	char name[32], tn[48], kb[64];
+	weft__prefix(g, "csv", "scan-0", name, sizeof name);
+	snprintf(tn, sizeof tn, "%s.merge", name);
 	weft_node *parts = weft__malloc(sp->nchunks * sizeof *parts);
-	int rc = parts ? range_nodes(sp, spv, g, k_scan, parts) : WEFT_ENOMEM;
+	int rc = parts ? range_nodes(sp, spv, g, k_scan, name, "scan", parts) :
+			 WEFT_ENOMEM;
 	weft_node root;
 	if (rc == WEFT_OK)
-		rc = weft__tree(g, k_merge, 0, NULL, sp->nchunks, parts, sp->fanin,
-		    &root);
+		rc = weft__tree(g, tn, k_merge, 0, NULL, sp->nchunks, parts,
+		    sp->fanin, &root);
 	weft__free(parts);
 	if (rc == WEFT_OK) {
-		*frame = WEFT_DELAYED(g, k_frame, weft_lit(weft_value_retain(spv)),
+		*frame = WEFT_DELAYED_NAMED(g,
+		    weft__key(g, kb, sizeof kb, "%s.frame", name), k_frame,
+		    weft_lit(weft_value_retain(spv)),
 		    weft_ref(root));
 		if (!weft_node_ok(*frame))
 			rc = graph_err(g);
 	}
 	if (rc == WEFT_OK && info) {
-		*info = WEFT_DELAYED(g, k_info, weft_lit(weft_value_retain(spv)),
+		*info = WEFT_DELAYED_NAMED(g,
+		    weft__key(g, kb, sizeof kb, "%s.info", name), k_info,
+		    weft_lit(weft_value_retain(spv)),
 		    weft_ref(root));
 		if (!weft_node_ok(*info))
 			rc = graph_err(g);
@@ -920,8 +935,11 @@ weft_csv_column(weft_csv *c, weft_graph *g, const char *column,
 	weft_value spv = weft_ptr(sp, spec_free);
 	if (weft_is_nil(spv))
 		return WEFT_ENOMEM;
+	char name[32];
+	weft__prefix(g, "csvcol", "range-0", name, sizeof name);
 	weft_node *parts = weft__malloc(sp->nchunks * sizeof *parts);
-	int rc = parts ? range_nodes(sp, spv, g, k_col, parts) : WEFT_ENOMEM;
+	int rc = parts ? range_nodes(sp, spv, g, k_col, name, "range", parts) :
+			 WEFT_ENOMEM;
 	if (rc == WEFT_OK) {
 		weft_chunking ch;
 		memset(&ch, 0, sizeof ch);

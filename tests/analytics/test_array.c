@@ -616,6 +616,36 @@ errors(void **state)
 	weft_graph_free(g);
 }
 
+/* Nodes are named after their array ("array1.chunk-0", "array1.mom-0-0",
+ * "array1.sum"), with the next free number when a name is taken, and
+ * unnamed when a later one is. */
+static void
+node_names(void **state)
+{
+	(void)state;
+	double x[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	weft_graph *g = weft_graph_new();
+	weft_node mine = WEFT_DELAYED_NAMED(g, "array1.chunk-0", make_offset);
+	weft_node taken = WEFT_DELAYED_NAMED(g, "array2.sum", make_offset);
+	assert_true(weft_node_ok(mine) && weft_node_ok(taken));
+	weft_chunking ch = { .chunk_len = 3, .fanin = 2 };
+	weft_array *a;
+	assert_int_equal(weft_array_wrap(g, x, 10, &ch, 0, &a), WEFT_OK);
+	assert_true(weft_node_ok(weft_graph_find(g, "array2.chunk-3")));
+	weft_node s, m;
+	assert_int_equal(weft_array_sum(a, &s), WEFT_OK);
+	assert_int_equal(weft_array_mean(a, &m), WEFT_OK);
+	assert_true(weft_graph_find(g, "array2.mean").id == m.id);
+	assert_true(weft_graph_find(g, "array2.sum").id == taken.id);
+	assert_true(weft_node_ok(weft_graph_find(g, "array2.mom-1-0")));
+	weft_value v[2];
+	weft_node t[2] = { s, m };
+	assert_int_equal(weft_compute(g, 2, t, v, NULL), WEFT_OK);
+	assert_true(weft_as_float(v[0]) == 55 && weft_as_float(v[1]) == 5.5);
+	weft_array_free(a);
+	weft_graph_free(g);
+}
+
 /* Quantiles by selection across many sorted chunks with heavy ties. */
 static void
 quantiles_ties(void **state)
@@ -738,6 +768,7 @@ main(void)
 		cmocka_unit_test(nan_and_empty),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(quantiles_ties),
+		cmocka_unit_test(node_names),
 		cmocka_unit_test(edges_and_interpolation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -479,6 +479,8 @@ expect_error(const char *content, const char *want, unsigned flags)
 		    want);
 		CHECK(strstr(err, full) != NULL,
 		    "chunk_bytes %zu: got \"%s\", want \"%s\"\n", cb, err, full);
+		/* the failing task is named after the query */
+		CHECK(strstr(err, "task 'csv1.") != NULL, "key in \"%s\"\n", err);
 	}
 	drop_file(path);
 }
