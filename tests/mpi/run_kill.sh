@@ -1,0 +1,20 @@
+#!/bin/sh
+# run_kill.sh MPIEXEC PROGRAM: a killed rank must end the job with an
+# error, within 60 s, never hang and never succeed.
+mpiexec=$1
+prog=$2
+start=$(date +%s)
+timeout 90 "$mpiexec" -n 3 "$prog"
+rc=$?
+took=$(( $(date +%s) - start ))
+echo "run_kill: launcher exit status $rc after ${took} s"
+if [ "$rc" -eq 0 ]; then
+	echo "run_kill: FAIL: the job succeeded although rank 1 was killed"
+	exit 1
+fi
+if [ "$rc" -eq 124 ] || [ "$took" -gt 60 ]; then
+	echo "run_kill: FAIL: the surviving ranks did not stop"
+	exit 1
+fi
+echo "run_kill: ok: the job failed, as it should"
+exit 0

@@ -1,0 +1,71 @@
+/*
+ * A rank that dies in the middle of a compute: rank 1 kills itself (as
+ * the OOM killer or a node failure would) while ranks 0 and 2 wait for
+ * its values. MPI must take the job down; run_kill.sh checks that the
+ * launcher ends with an error, and soon, instead of hanging.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "weft.h"
+#include "weft/mpi.h"
+
+static int
+f_val(weft_ctx *c, size_t n, const weft_value *a, weft_value *out)
+{
+	(void)c;
+	(void)n;
+	*out = weft_int(weft_as_int(a[0]) + 1);
+	return WEFT_OK;
+}
+
+static int
+f_die(weft_ctx *c, size_t n, const weft_value *a, weft_value *out)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+	(void)c;
+	(void)n;
+	(void)a;
+	(void)out;
+	nanosleep(&ts, NULL);
+	raise(SIGKILL);
+	return WEFT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	weft_mpi *m;
+	weft_mpi_graph *g;
+	weft_node a, d, s;
+	weft_value res;
+	int rc;
+
+	if (weft_mpi_init(&argc, &argv, NULL, &m) != WEFT_OK) {
+		fprintf(stderr, "init failed\n");
+		weft_mpi_finalize(m);
+		return 2;
+	}
+	if (weft_mpi_size(m) != 3) {
+		fprintf(stderr, "test_mpi_kill: needs 3 ranks, not %d\n",
+		    weft_mpi_size(m));
+		weft_mpi_finalize(m);
+		return 2;
+	}
+	g = weft_mpi_graph_new(m);
+	a = WEFT_MPI_DELAYED(g, f_val, weft_lit(weft_int(1)));
+	d = WEFT_MPI_DELAYED(g, f_die, weft_ref(a));
+	s = WEFT_MPI_DELAYED(g, f_val, weft_ref(d));
+	weft_mpi_set_owner(g, a, 0);
+	weft_mpi_set_owner(g, d, 1);
+	weft_mpi_set_owner(g, s, 2);
+	rc = weft_mpi_compute(g, 1, &s, &res, NULL);
+	/* Not reached on any rank when MPI does its job. */
+	fprintf(stderr, "test_mpi_kill: rank %d: compute returned %d\n",
+	    weft_mpi_rank(m), rc);
+	weft_value_release(&res);
+	weft_mpi_graph_free(g);
+	weft_mpi_finalize(m);
+	return 0;
+}
