@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "weft/csv.h"
 
 static const char usage_text[] =
     "usage: weft [--version] [--help] COMMAND [ARGS]\n"
@@ -125,7 +126,8 @@ cli_registry(void)
 {
 	weft_registry *r = weft_registry_new();
 
-	if (!r || weft_registry_add_builtins(r) != WEFT_OK) {
+	if (!r || weft_registry_add_builtins(r) != WEFT_OK ||
+	    weft_registry_add_analytics(r) != WEFT_OK) {
 		cli_error("cannot set up the function registry: out of memory");
 		weft_registry_free(r);
 		return NULL;
