@@ -19,4 +19,15 @@ size_t weft__value_bytes(weft_value v);
  * A snapshot for tests and debugging: other threads may change it at once. */
 size_t weft__value_refs(weft_value v);
 
+/* weft_value_release with the common case inline: the scalar types hold no
+ * reference, so the run loop skips the call for them. */
+static inline void
+weft__release(weft_value *v)
+{
+	if (v->type >= WEFT_STR)
+		weft_value_release(v);
+	else
+		v->type = WEFT_NIL;
+}
+
 #endif

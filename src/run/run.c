@@ -22,6 +22,7 @@
 
 #include "base/alloc.h"
 #include "base/futex.h"
+#include "graph/value.h"
 #include "run/run.h"
 #include "weft/task.h"
 
@@ -176,7 +177,7 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
 			continue;
 		uint32_t c = weft_atomic_load_acquire(&s->refs);
 		if (c == 1 || weft_atomic_sub_acq_rel(&s->refs, 1) == 1)
-			weft_value_release(&s->result);
+			weft__release(&s->result);
 	}
 }
 
@@ -369,7 +370,8 @@ weft__setup(weft__run *r)
 		return WEFT_ENOMEM;
 	memset(r->order, 0xFF, ntargets * sizeof *r->order);
 	uint32_t left = ntargets;
-	int fuse = !(r->flags & WEFT_NO_FUSE);
+	int fuse = !(r->flags & WEFT_NO_FUSE) && !g->prio;
+	int any_persisted = g->npersisted > 0;
 
 	size_t rcap = 0;
 	for (uint32_t v = hi + 1; v-- > 0;) {
@@ -384,7 +386,7 @@ weft__setup(weft__run *r)
 			weft_atomic_store_relaxed(&s->pending, WEFT__UNUSED);
 			continue;
 		}
-		if (weft__graph_persisted(g, v)) {
+		if (any_persisted && weft__graph_persisted(g, v)) {
 			s->result = weft_value_retain(g->pvals[v]);
 			weft_atomic_store_relaxed(&s->pending, WEFT__UNUSED);
 			if (s->flags & WEFT__F_TARGET) {
@@ -402,7 +404,7 @@ weft__setup(weft__run *r)
 			weft__slot *in = &r->slots[a[i]];
 			weft_atomic_store_relaxed(
 			    &in->refs, weft_atomic_load_relaxed(&in->refs) + 1);
-			if (!weft__graph_persisted(g, a[i])) {
+			if (!any_persisted || !weft__graph_persisted(g, a[i])) {
 				weft_atomic_store_relaxed(&in->pending, v);
 				np++;
 			}
@@ -413,8 +415,7 @@ weft__setup(weft__run *r)
 		 * pending input: it then runs right after v, with no counter
 		 * and no queue. */
 		if (fuse && refs == 1 && !(s->flags & WEFT__F_TARGET) &&
-		    weft_atomic_load_relaxed(&r->slots[claimer].pending) == 1 &&
-		    !g->prio)
+		    weft_atomic_load_relaxed(&r->slots[claimer].pending) == 1)
 			s->fused = claimer;
 		if (np == 0) {
 			if (r->nroots == rcap &&
