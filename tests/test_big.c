@@ -27,8 +27,8 @@ m_malloc(void *ud, size_t n)
 	if (!p)
 		return NULL;
 	*p = n;
-	long long c = cur += (long long)n;
-	long long pk = peak;
+	long long c = atomic_fetch_add(&cur, (long long)n) + (long long)n;
+	long long pk = atomic_load(&peak);
 	while (c > pk && !atomic_compare_exchange_weak(&peak, &pk, c))
 		;
 	return (char *)p + 16;
@@ -56,8 +56,9 @@ m_realloc(void *ud, void *q, size_t n)
 	if (!np)
 		return NULL;
 	*np = n;
-	long long c = cur += (long long)n - (long long)old;
-	long long pk = peak;
+	long long d = (long long)n - (long long)old;
+	long long c = atomic_fetch_add(&cur, d) + d;
+	long long pk = atomic_load(&peak);
 	while (c > pk && !atomic_compare_exchange_weak(&peak, &pk, c))
 		;
 	return (char *)np + 16;

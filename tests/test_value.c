@@ -716,10 +716,39 @@ test_concurrent_refcount(void **state)
 	assert_int_equal(calls(&n), 1);
 }
 
+/* Two equal DAGs of shared sublists, built apart: 2^40 paths, 41 pairs.
+ * Found by the fuzzer as a hang; the memo of proven pairs makes it fast. */
+static weft_value
+shared_dag(int levels, int64_t leaf)
+{
+	weft_value v = weft_int(leaf);
+	for (int i = 0; i < levels; i++) {
+		weft_value two[2] = { v, v };
+		weft_value l = weft_list(2, two);
+		weft_value_release(&v);
+		v = l;
+	}
+	return v;
+}
+
+static void
+test_equal_shared_sublists(void **state)
+{
+	(void)state;
+	weft_value a = shared_dag(40, 1), b = shared_dag(40, 1);
+	weft_value c = shared_dag(40, 2);
+	assert_true(weft_value_equal(a, b));
+	assert_false(weft_value_equal(a, c));
+	weft_value_release(&a);
+	weft_value_release(&b);
+	weft_value_release(&c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_equal_shared_sublists),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_str),

@@ -552,9 +552,76 @@ shallow_equal(weft_value a, weft_value b, bool *descend)
 
 /* One list pair being compared: the items from `i` on are still to do. */
 struct eq_frame {
+	const weft_obj *x, *y;
 	const weft_value *a, *b;
 	size_t n, i;
 };
+
+/* List pairs already proven equal. Lists may share sublists (a DAG of 40
+ * levels, each holding its child twice, has 2^40 paths in 1 KB); without
+ * this, two equal such DAGs built apart would be compared along every
+ * path. With it, each pair is compared once. */
+struct eq_memo {
+	const weft_obj **k; /* pairs: k[2s], k[2s+1]; NULL = empty */
+	size_t cap, n;
+	bool off; /* no memory for it: compare without (slower, still exact) */
+};
+
+static size_t
+eq_hash(const weft_obj *x, const weft_obj *y, size_t mask)
+{
+	uint64_t h = (uint64_t)(uintptr_t)x * 0x9E3779B97F4A7C15ull ^
+	    (uint64_t)(uintptr_t)y * 0xC2B2AE3D27D4EB4Full;
+	return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+static bool
+eq_memo_has(const struct eq_memo *m, const weft_obj *x, const weft_obj *y)
+{
+	if (!m->n)
+		return false;
+	for (size_t s = eq_hash(x, y, m->cap - 1);; s = (s + 1) & (m->cap - 1)) {
+		if (!m->k[2 * s])
+			return false;
+		if (m->k[2 * s] == x && m->k[2 * s + 1] == y)
+			return true;
+	}
+}
+
+static void
+eq_memo_add(struct eq_memo *m, const weft_obj *x, const weft_obj *y)
+{
+	if (m->off)
+		return;
+	if (2 * (m->n + 1) > m->cap) {
+		size_t ncap = m->cap ? 2 * m->cap : 64;
+		const weft_obj **nk = weft__malloc(2 * ncap * sizeof *nk);
+		if (!nk || ncap > SIZE_MAX / 4 / sizeof *nk) {
+			weft__free(nk);
+			m->off = true;
+			return;
+		}
+		memset(nk, 0, 2 * ncap * sizeof *nk);
+		for (size_t s = 0; s < m->cap; s++) {
+			if (!m->k[2 * s])
+				continue;
+			size_t t = eq_hash(m->k[2 * s], m->k[2 * s + 1], ncap - 1);
+			while (nk[2 * t])
+				t = (t + 1) & (ncap - 1);
+			nk[2 * t] = m->k[2 * s];
+			nk[2 * t + 1] = m->k[2 * s + 1];
+		}
+		weft__free(m->k);
+		m->k = nk;
+		m->cap = ncap;
+	}
+	size_t s = eq_hash(x, y, m->cap - 1);
+	while (m->k[2 * s])
+		s = (s + 1) & (m->cap - 1);
+	m->k[2 * s] = x;
+	m->k[2 * s + 1] = y;
+	m->n++;
+}
 
 /* Deep equality without recursion: an explicit stack of list pairs, one
  * frame per level of nesting. The first EQ_INLINE levels live on the C
@@ -566,6 +633,7 @@ weft_value_equal(weft_value a, weft_value b)
 {
 	struct eq_frame inline_frames[EQ_INLINE];
 	struct eq_frame *st = inline_frames;
+	struct eq_memo memo = { NULL, 0, 0, false };
 	size_t cap = EQ_INLINE, top = 0;
 	bool eq = true;
 
@@ -575,6 +643,8 @@ weft_value_equal(weft_value a, weft_value b)
 			eq = false;
 			break;
 		}
+		if (descend && top > 0 && eq_memo_has(&memo, a.u.obj, b.u.obj))
+			descend = false;
 		if (descend) {
 			if (top == cap) {
 				/* No memory: we cannot prove equality, and the
@@ -595,14 +665,19 @@ weft_value_equal(weft_value a, weft_value b)
 				st = ns;
 				cap *= 2;
 			}
+			st[top].x = a.u.obj;
+			st[top].y = b.u.obj;
 			st[top].a = list_items(a.u.obj);
 			st[top].b = list_items(b.u.obj);
 			st[top].n = a.u.obj->len;
 			st[top].i = 0;
 			top++;
 		}
-		while (top && st[top - 1].i == st[top - 1].n)
+		while (top && st[top - 1].i == st[top - 1].n) {
 			top--;
+			if (top) /* a nested pair proven equal */
+				eq_memo_add(&memo, st[top].x, st[top].y);
+		}
 		if (!top)
 			break;
 		struct eq_frame *f = &st[top - 1];
@@ -612,6 +687,7 @@ weft_value_equal(weft_value a, weft_value b)
 	}
 	if (st != inline_frames)
 		weft__free(st);
+	weft__free(memo.k);
 	return eq;
 }
 

@@ -11,11 +11,19 @@
 #include "base/alloc.h"
 #include "lib/lib.h"
 
+#define WEFT__BUF_MAX ((size_t)256 << 20)
+
 void
 weft__buf_put(weft__buf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
+	/* A list that shares its sublists can describe far more text than
+	 * memory holds: past 256 MiB, treat it as out of memory. */
+	if (n > WEFT__BUF_MAX || b->len > WEFT__BUF_MAX - n) {
+		b->oom = 1;
+		return;
+	}
 	if (n + 1 > b->cap - b->len || !b->p) {
 		if (weft__grow((void **)&b->p, &b->cap, b->len + n + 1, 1)) {
 			b->oom = 1;
@@ -270,6 +278,13 @@ weft__repr(weft__sink sink, void *ud, weft_value v, unsigned flags)
 	while (depth > 0) {
 		struct frame *f = &stack[depth - 1];
 		weft_value item;
+
+		/* writing into a buffer that gave up: stop walking, or a list
+		 * of shared sublists (2^40 leaves in 1 KB) never ends */
+		if (sink == weft__buf_sink && ((weft__buf *)ud)->oom) {
+			weft__free(stack);
+			return WEFT_ENOMEM;
+		}
 
 		if (f->next >= weft_len(f->list)) {
 			sink(ud, "]", 1);
