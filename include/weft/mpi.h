@@ -205,7 +205,10 @@ WEFT_API weft_node weft_mpi_delayed(
     weft_mpi_graph *g, weft_fn fn, size_t nargs, const weft_arg *args);
 
 /** weft_mpi_delayed() that names the node `key` (unique in the graph,
- *  copied). Unnamed nodes have the key "node-<index>", as in weft_graph. */
+ *  copied). Unnamed nodes have the key "node-<index>", as in weft_graph,
+ *  in messages; inside a task, weft_ctx_key() of an unnamed node gives a
+ *  key local to its rank's run, so name the nodes whose tasks use their
+ *  key. */
 WEFT_API weft_node weft_mpi_delayed_named(weft_mpi_graph *g, const char *key,
     weft_fn fn, size_t nargs, const weft_arg *args);
 

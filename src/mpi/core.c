@@ -79,7 +79,11 @@ mix(uint64_t x)
 uint64_t
 wm_hash_u64(uint64_t h, uint64_t v)
 {
-	return mix(h ^ mix(v + 0x9e3779b97f4a7c15ull));
+	/* FxHash's step: cheap, and any change of any input changes the
+	 * result but for chance collisions, which is all the cross-rank
+	 * checks need (nobody attacks their own graph). */
+	h = (h << 5 | h >> 59) ^ v;
+	return h * 0x517cc1b727220a95ull;
 }
 
 uint64_t
@@ -99,7 +103,7 @@ wm_hash_bytes(uint64_t h, const void *p, size_t n)
 		memcpy(&w, s + i, n - i);
 		h = wm_hash_u64(h, w);
 	}
-	return h;
+	return mix(h); /* good low bits too: tables index by them */
 }
 
 uint64_t

@@ -39,7 +39,8 @@ struct wave {
 	weft_future *f;
 	uint32_t *tg; /* global index of each of its targets */
 	size_t ntg;
-	size_t nnodes; /* nodes in the wave */
+	uint32_t *nodes; /* global index of each node, in wave order */
+	size_t nnodes;
 };
 
 struct sendrec {
@@ -91,6 +92,9 @@ typedef struct run {
 	MPI_Request *reqs;
 	struct sendrec **reqrec;
 	size_t nreqs, capreqs, caprec, nlive;
+	int *idx; /* MPI_Testsome's scratch */
+	MPI_Status *stats;
+	size_t capidx, capstats;
 
 	uint64_t *sent;	 /* [2 * nr]: value headers, notices */
 	uint64_t *recvd; /* [2 * nr] */
@@ -301,40 +305,35 @@ send_value(run *r, uint32_t p, weft_value v, int *list)
 
 /* Frees the records of completed sends. Returns 1 if any completed. */
 static int
-poll_sends(run *r, int block)
+poll_sends(run *r)
 {
-	int nout = 0, *idx;
+	int nout = 0;
 	size_t j = 0;
 
 	if (r->nlive == 0) {
 		r->nreqs = 0;
 		return 0;
 	}
-	idx = malloc(r->nreqs * sizeof(int));
-	if (!idx)
+	/* Real statuses, not MPI_STATUSES_IGNORE: GCC 12 takes MPICH's
+	 * (MPI_Status *)1 for a zero-sized array and refuses the call. */
+	if (grow((void **)&r->idx, &r->capidx, r->nreqs, sizeof(*r->idx)) ||
+	    grow((void **)&r->stats, &r->capstats, r->nreqs,
+		sizeof(*r->stats)))
 		oom(r);
-	if (block)
-		wm_check(r->m,
-		    MPI_Waitsome((int)r->nreqs, r->reqs, &nout, idx,
-			MPI_STATUSES_IGNORE),
-		    "MPI_Waitsome");
-	else
-		wm_check(r->m,
-		    MPI_Testsome((int)r->nreqs, r->reqs, &nout, idx,
-			MPI_STATUSES_IGNORE),
-		    "MPI_Testsome");
+	wm_check(r->m,
+	    MPI_Testsome((int)r->nreqs, r->reqs, &nout, r->idx, r->stats),
+	    "MPI_Testsome");
 	if (nout == MPI_UNDEFINED)
 		nout = 0;
 	for (int k = 0; k < nout; k++) {
-		struct sendrec *s = r->reqrec[idx[k]];
-		r->reqrec[idx[k]] = NULL;
+		struct sendrec *s = r->reqrec[r->idx[k]];
+		r->reqrec[r->idx[k]] = NULL;
 		r->nlive--;
 		if (--s->pending == 0) {
 			wm_out_free(&s->out);
 			free(s);
 		}
 	}
-	free(idx);
 	/* Compact once most entries are done (Testsome skips the nulls,
 	 * but still walks them). */
 	if (nout && r->nlive * 2 < r->nreqs) {
@@ -616,8 +615,17 @@ launch(run *r)
 	if (n == 0)
 		return;
 	/* Inputs before their consumers: node order is a topological
-	 * order, since a node refers only to nodes made before it. */
-	qsort(r->wl, n, sizeof(*r->wl), cmp_u32);
+	 * order, since a node refers only to nodes made before it. A large
+	 * wave is put in order by one sweep over the plan instead. */
+	if (n > 64 && n > pl->nneed / 16) {
+		size_t k = 0;
+		for (size_t j = 0; j < pl->nneed; j++)
+			if (r->wstamp[pl->need[j]] == W &&
+			    r->state[pl->need[j]] == ST_SCHEDULED)
+				r->wl[k++] = pl->need[j];
+	} else {
+		qsort(r->wl, n, sizeof(*r->wl), cmp_u32);
+	}
 	w.wg = weft_graph_new();
 	if (!w.wg || grow((void **)&r->tbuf, &r->captbuf, n, sizeof(*r->tbuf)) ||
 	    grow((void **)&r->tnodes, &r->captnodes, n, sizeof(*r->tnodes)))
@@ -639,8 +647,12 @@ launch(run *r)
 			else
 				r->args[a] = weft_lit(weft_value_retain(r->val[q]));
 		}
+		/* Only keys the user gave: naming every node would cost a
+		 * third of the distributed path (wave_failed maps default
+		 * keys back). */
 		r->wnode[p] = weft_delayed_named(w.wg,
-		    wm_key(g, p, kb, sizeof(kb)), nd->fn, nd->nargs, r->args);
+		    nd->key ? g->keys + nd->key - 1 : NULL, nd->fn, nd->nargs,
+		    r->args);
 		if (!weft_node_ok(r->wnode[p])) {
 			fail_local(r, weft_graph_errcode(w.wg),
 			    "cannot build node '%s': %s",
@@ -674,9 +686,11 @@ launch(run *r)
 		}
 	}
 	w.nnodes = n;
+	w.nodes = malloc(n * sizeof(*w.nodes));
 	w.tg = malloc((nt ? nt : 1) * sizeof(*w.tg));
-	if (!w.tg)
+	if (!w.tg || !w.nodes)
 		oom(r);
+	memcpy(w.nodes, r->wl, n * sizeof(*w.nodes));
 	memcpy(w.tg, r->tbuf, nt * sizeof(*w.tg));
 	w.ntg = nt;
 	w.f = weft_compute_async(w.wg, nt, r->tnodes, &r->wo);
@@ -685,6 +699,7 @@ launch(run *r)
 		    weft_graph_error(w.wg));
 		weft_graph_free(w.wg);
 		free(w.tg);
+		free(w.nodes);
 		return;
 	}
 	if (grow((void **)&r->waves, &r->capwaves, r->nwaves + 1,
@@ -700,23 +715,36 @@ wave_free(run *r, size_t i)
 	weft_future_free(r->waves[i].f);
 	weft_graph_free(r->waves[i].wg);
 	free(r->waves[i].tg);
+	free(r->waves[i].nodes);
 	r->waves[i] = r->waves[--r->nwaves];
 }
 
-/* "task 'KEY' failed: MSG" (weft_compute's form) -> key and message. */
+/* "task 'KEY' failed: MSG" (weft_compute's form) -> the node's key in
+ * the graph (the wave's own default key differs) and the message. */
 static void
 wave_failed(run *r, size_t i, int rc)
 {
-	const char *e = weft_future_error(r->waves[i].f);
+	const struct wave *w = &r->waves[i];
+	const char *e = weft_future_error(w->f);
 	const char *q = strncmp(e, "task '", 6) == 0 ? strstr(e + 6, "' failed: ")
 						      : NULL;
+	char key[WM_ERRMAX], kb[32];
 
 	if (rc == WEFT_ECANCELED && r->stopping)
 		return;
-	if (q)
-		fail_local(r, rc, "task '%.*s' failed on rank %d: %s",
-		    (int)(q - e - 6), e + 6, r->me, q + 10);
-	else
+	if (q) {
+		weft_node wn;
+		snprintf(key, sizeof(key), "%.*s", (int)(q - e - 6), e + 6);
+		wn = weft_graph_find(w->wg, key);
+		for (size_t k = 0; weft_node_ok(wn) && k < w->nnodes; k++)
+			if (r->wnode[w->nodes[k]].id == wn.id) {
+				snprintf(key, sizeof(key), "%s",
+				    wm_key(r->g, w->nodes[k], kb, sizeof(kb)));
+				break;
+			}
+		fail_local(r, rc, "task '%s' failed on rank %d: %s", key,
+		    r->me, q + 10);
+	} else
 		fail_local(r, rc, "rank %d: %s", r->me,
 		    *e ? e : weft_strerror(rc));
 }
@@ -751,14 +779,19 @@ poll_wave(run *r, size_t i, double timeout, int *list)
 static void
 idle_wait(run *r, unsigned idle, int *list)
 {
-	/* Yield first (a value may be a few microseconds away), then sleep
-	 * longer and longer, up to 200 us: MPI cannot wake us, so this is
-	 * the latency bound of a message that arrives while all is quiet. */
-	if (idle < 8) {
+	/* Yield first: a value may be microseconds away, and a yield costs
+	 * nothing when no one else wants the core and gives it away when
+	 * someone does. Then sleep longer and longer, up to 100 us: MPI
+	 * cannot wake us, so this bounds the latency of a message that
+	 * arrives while all is quiet, at ~10k wake-ups a second. A running
+	 * wave wakes us as soon as it has a result. */
+	if (idle < 64) {
 		sched_yield();
 		return;
 	}
-	long us = idle >= 13 ? 200 : 6L << (idle - 8);
+	long us = idle >= 68 ? 100 : 10L << (idle - 64);
+	if (us > 100)
+		us = 100;
 	if (r->nwaves) {
 		poll_wave(r, 0, (double)us * 1e-6, list);
 		return;
@@ -785,7 +818,7 @@ loop(run *r, int *list)
 				i++;
 		}
 		busy |= poll_recv(r, list);
-		busy |= poll_sends(r, 0);
+		busy |= poll_sends(r);
 		if (r->stopping)
 			return;
 		if (r->pending_nodes == 0 && r->pending_results == 0 &&
@@ -796,7 +829,7 @@ loop(run *r, int *list)
 			idle = 0;
 			continue;
 		}
-		idle_wait(r, idle < 100 ? idle++ : idle, list);
+		idle_wait(r, idle < 1000 ? idle++ : idle, list);
 	}
 }
 
@@ -811,7 +844,7 @@ wait_req(run *r, MPI_Request *q, const char *what)
 		wm_check(r->m, MPI_Test(q, &done, MPI_STATUS_IGNORE), what);
 		if (done)
 			return;
-		if (poll_sends(r, 0))
+		if (poll_sends(r))
 			continue;
 		watchdog(r);
 		if (idle++ < 8) {
@@ -853,7 +886,7 @@ finish(run *r, int *list)
 		unsigned idle = 0;
 		while (r->recvd[2 * s] < expect[2 * s] ||
 		    r->recvd[2 * s + 1] < expect[2 * s + 1]) {
-			if (poll_recv(r, list) | poll_sends(r, 0)) {
+			if (poll_recv(r, list) | poll_sends(r)) {
 				idle = 0;
 				continue;
 			}
@@ -867,7 +900,7 @@ finish(run *r, int *list)
 		}
 	}
 	while (r->nlive) {
-		poll_sends(r, 0);
+		poll_sends(r);
 		watchdog(r);
 	}
 	free(expect);
@@ -953,6 +986,8 @@ run_free(run *r)
 	free(r->waves);
 	free(r->reqs);
 	free(r->reqrec);
+	free(r->idx);
+	free(r->stats);
 }
 
 /* Per-node state from the plan. */

@@ -31,33 +31,30 @@ nomem(char *err, size_t errsize)
 	return WEFT_ENOMEM;
 }
 
-/* Marks what the targets need; iterative (chains can be millions long). */
+/* Marks what the targets need. A node refers only to nodes made before
+ * it, so one backward sweep from the last target marks every ancestor:
+ * sequential memory, where a walk along the edges would jump across the
+ * graph at every step. */
 static int
 cull(const weft_mpi_graph *g, wm_plan *p)
 {
-	uint32_t *stack = malloc((g->n ? g->n : 1) * sizeof(*stack));
-	size_t depth = 0;
+	uint32_t top = 0;
 
-	if (!stack)
-		return WEFT_ENOMEM;
 	for (size_t t = 0; t < p->ntargets; t++) {
-		uint32_t i = p->tidx[t];
-		if (p->isneed[i])
+		p->isneed[p->tidx[t]] = 1;
+		if (p->tidx[t] + 1 > top)
+			top = p->tidx[t] + 1;
+	}
+	for (uint32_t i = top; i-- > 0;) {
+		const struct wm_node *nd = &g->nodes[i];
+		if (!p->isneed[i])
 			continue;
-		p->isneed[i] = 1;
-		stack[depth++] = i;
-		while (depth) {
-			const struct wm_node *nd = &g->nodes[stack[--depth]];
-			for (uint32_t a = 0; a < nd->nargs; a++) {
-				uint32_t r = g->args[nd->arg0 + a].ref;
-				if (r && !p->isneed[r - 1]) {
-					p->isneed[r - 1] = 1;
-					stack[depth++] = r - 1;
-				}
-			}
+		for (uint32_t a = 0; a < nd->nargs; a++) {
+			uint32_t r = g->args[nd->arg0 + a].ref;
+			if (r)
+				p->isneed[r - 1] = 1;
 		}
 	}
-	free(stack);
 	return WEFT_OK;
 }
 
