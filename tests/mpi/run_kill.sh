@@ -1,15 +1,17 @@
 #!/bin/sh
-# run_kill.sh MPIEXEC PROGRAM: a killed rank must end the job with an
-# error, within 60 s, never hang and never succeed.
+# run_kill.sh MPIEXEC PROGRAM [hang]: a killed (or, with "hang", a hung)
+# rank must end the job with an error, within 60 s, never hang and never
+# succeed.
 mpiexec=$1
 prog=$2
+mode=${3:-}
 start=$(date +%s)
-timeout 90 "$mpiexec" -n 3 "$prog"
+timeout 90 "$mpiexec" -n 3 "$prog" $mode
 rc=$?
 took=$(( $(date +%s) - start ))
 echo "run_kill: launcher exit status $rc after ${took} s"
 if [ "$rc" -eq 0 ]; then
-	echo "run_kill: FAIL: the job succeeded although rank 1 was killed"
+	echo "run_kill: FAIL: the job succeeded although rank 1 died"
 	exit 1
 fi
 if [ "$rc" -eq 124 ] || [ "$took" -gt 60 ]; then

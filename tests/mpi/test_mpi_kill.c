@@ -3,9 +3,13 @@
  * the OOM killer or a node failure would) while ranks 0 and 2 wait for
  * its values. MPI must take the job down; run_kill.sh checks that the
  * launcher ends with an error, and soon, instead of hanging.
+ *
+ * With the argument "hang", rank 1's task hangs instead, and the
+ * compute's timeout_s must end the job.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "weft.h"
@@ -20,10 +24,12 @@ f_val(weft_ctx *c, size_t n, const weft_value *a, weft_value *out)
 	return WEFT_OK;
 }
 
+static int hang;
+
 static int
 f_die(weft_ctx *c, size_t n, const weft_value *a, weft_value *out)
 {
-	struct timespec ts = { 0, 200 * 1000000L };
+	struct timespec ts = { hang ? 120 : 0, hang ? 0 : 200 * 1000000L };
 	(void)c;
 	(void)n;
 	(void)a;
@@ -40,8 +46,11 @@ main(int argc, char **argv)
 	weft_mpi_graph *g;
 	weft_node a, d, s;
 	weft_value res;
+	weft_mpi_compute_opts o = { 0 };
 	int rc;
 
+	hang = argc > 1 && strcmp(argv[1], "hang") == 0;
+	o.timeout_s = hang ? 3 : 0;
 	if (weft_mpi_init(&argc, &argv, NULL, &m) != WEFT_OK) {
 		fprintf(stderr, "init failed\n");
 		weft_mpi_finalize(m);
@@ -60,7 +69,7 @@ main(int argc, char **argv)
 	weft_mpi_set_owner(g, a, 0);
 	weft_mpi_set_owner(g, d, 1);
 	weft_mpi_set_owner(g, s, 2);
-	rc = weft_mpi_compute(g, 1, &s, &res, NULL);
+	rc = weft_mpi_compute(g, 1, &s, &res, &o);
 	/* Not reached on any rank when MPI does its job. */
 	fprintf(stderr, "test_mpi_kill: rank %d: compute returned %d\n",
 	    weft_mpi_rank(m), rc);
