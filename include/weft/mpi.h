@@ -314,6 +314,11 @@ typedef struct weft_mpi_compute_opts {
  * (bad arguments on some rank, or the graph differs between ranks: "the
  * graph differs between ranks: rank 2 built a different graph than rank
  * 0"); WEFT_ENOMEM. The graph stays usable after any error.
+ *
+ * One compute at a time per context (they share its communicator), from
+ * a thread that may call MPI; do not call MPI on the context's
+ * communicator meanwhile. A rank that cannot call it at all (a NULL or
+ * failed graph) leaves the others waiting: check init's result first.
  */
 WEFT_API int weft_mpi_compute(weft_mpi_graph *g, size_t n,
     const weft_node *targets, weft_value *results,

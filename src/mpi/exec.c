@@ -67,6 +67,8 @@ typedef struct run {
 	/* per node, indexed like the graph */
 	uint8_t *state;
 	uint8_t *istgt;
+	uint8_t *urgent;  /* wave building: feeds a value another rank waits
+			     for */
 	uint32_t *blk;	  /* inputs whose value is not here yet */
 	uint32_t *uses;	  /* pending local consumers of val[] */
 	uint32_t *wstamp; /* the wave a node is in */
@@ -670,6 +672,23 @@ launch(run *r)
 				weft_value_release(&r->val[q]);
 		}
 	}
+	/* Other ranks wait for what this rank sends: run it, and what it
+	 * needs, first. Urgency flows from each sent value back to its
+	 * inputs in the wave (the order is topological, so one backward
+	 * sweep does it); weft's priorities then start those chains first
+	 * and its depth-first order keeps to them. */
+	for (size_t k = n; k-- > 0;) {
+		uint32_t p = r->wl[k];
+		if (!r->urgent[p] && !has_dests(r, p))
+			continue;
+		r->urgent[p] = 0;
+		weft_node_set_priority(w.wg, r->wnode[p], 1);
+		for (uint32_t a = pl->in_off[p]; a < pl->in_off[p + 1]; a++) {
+			uint32_t q = pl->in[a];
+			if (r->wstamp[q] == W && r->state[q] == ST_SCHEDULED)
+				r->urgent[q] = 1;
+		}
+	}
 	/* Targets: what someone outside the wave needs. */
 	for (size_t k = 0; k < n; k++) {
 		uint32_t p = r->wl[k];
@@ -936,6 +955,7 @@ run_alloc(run *r)
 
 	r->state = calloc(n, 1);
 	r->istgt = calloc(n, 1);
+	r->urgent = calloc(n, 1);
 	r->blk = calloc(n, sizeof(uint32_t));
 	r->uses = calloc(n, sizeof(uint32_t));
 	r->wstamp = calloc(n, sizeof(uint32_t));
@@ -949,7 +969,7 @@ run_alloc(run *r)
 	r->sent = calloc((size_t)r->nr * 2, sizeof(uint64_t));
 	r->recvd = calloc((size_t)r->nr * 2, sizeof(uint64_t));
 	r->rstamp = calloc((size_t)r->nr, sizeof(int));
-	if (!r->state || !r->istgt || !r->blk || !r->uses || !r->wstamp ||
+	if (!r->state || !r->istgt || !r->urgent || !r->blk || !r->uses || !r->wstamp ||
 	    !r->cstamp || !r->wcnt || !r->wnode || !r->val || !r->tfirst ||
 	    !r->tnext || !r->sent || !r->recvd || !r->rstamp)
 		return WEFT_ENOMEM;
@@ -966,6 +986,7 @@ run_free(run *r)
 			weft_value_release(&r->val[i]);
 	free(r->state);
 	free(r->istgt);
+	free(r->urgent);
 	free(r->blk);
 	free(r->uses);
 	free(r->wstamp);
