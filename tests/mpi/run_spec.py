@@ -15,7 +15,7 @@ weft = sys.argv[5] if len(sys.argv) > 5 else None
 failures = 0
 
 
-def run(args, timeout=60):
+def run(args, timeout=120):
     p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
