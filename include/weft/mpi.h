@@ -336,6 +336,9 @@ typedef struct weft_mpi_stats {
 	size_t msgs_recv;     /**< values received */
 	size_t bytes_recv;
 	double seconds;	      /**< wall time of the compute */
+	double starved;	      /**< seconds this rank had nodes left to run
+				   but none it could run: it waited for
+				   values from other ranks */
 	void *reserved[4];
 } weft_mpi_stats;
 

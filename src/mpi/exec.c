@@ -67,8 +67,8 @@ typedef struct run {
 	/* per node, indexed like the graph */
 	uint8_t *state;
 	uint8_t *istgt;
-	uint8_t *urgent;  /* wave building: feeds a value another rank waits
-			     for */
+	uint8_t *urgent; /* wave building: feeds a value another rank waits
+			    for */
 	uint32_t *blk;	  /* inputs whose value is not here yet */
 	uint32_t *uses;	  /* pending local consumers of val[] */
 	uint32_t *wstamp; /* the wave a node is in */
@@ -80,8 +80,8 @@ typedef struct run {
 
 	uint32_t *ready;
 	size_t nready, capready;
-	uint32_t *wl;
-	size_t capwl;
+	uint32_t *wl, *wl2;
+	size_t capwl, capwl2;
 	weft_arg *args;
 	size_t capargs;
 	uint32_t *tbuf;
@@ -571,6 +571,52 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Other ranks wait for what this rank sends: run that, and what it needs,
+ * first. Urgency flows from each value that leaves the rank back to its
+ * inputs in the wave (wl is in topological order, so one backward sweep
+ * does it). The urgent nodes then go first in wl, still in topological
+ * order (they need no other node of the wave), and weft, which starts
+ * roots and runs ready nodes depth-first in creation order, starts the
+ * chains that feed the neighbours before the rest. (weft_node_set_priority
+ * would say it more directly; see the notes of issue 7 on why not yet.)
+ */
+static void
+order_urgent_first(run *r, size_t n, uint32_t W)
+{
+	const wm_plan *pl = r->p;
+	size_t nu = 0, k2 = 0;
+
+	for (size_t k = n; k-- > 0;) {
+		uint32_t p = r->wl[k];
+		if (!r->urgent[p] && !has_dests(r, p))
+			continue;
+		r->urgent[p] = 1;
+		nu++;
+		for (uint32_t a = pl->in_off[p]; a < pl->in_off[p + 1]; a++) {
+			uint32_t q = pl->in[a];
+			if (r->wstamp[q] == W && r->state[q] == ST_SCHEDULED)
+				r->urgent[q] = 1;
+		}
+	}
+	if (nu == 0 || nu == n) {
+		for (size_t k = 0; nu && k < n; k++)
+			r->urgent[r->wl[k]] = 0;
+		return;
+	}
+	if (grow((void **)&r->wl2, &r->capwl2, n, sizeof(*r->wl2)))
+		oom(r);
+	for (size_t k = 0; k < n; k++)
+		if (r->urgent[r->wl[k]])
+			r->wl2[k2++] = r->wl[k];
+	for (size_t k = 0; k < n; k++) {
+		if (!r->urgent[r->wl[k]])
+			r->wl2[k2++] = r->wl[k];
+		r->urgent[r->wl[k]] = 0;
+	}
+	memcpy(r->wl, r->wl2, n * sizeof(*r->wl));
+}
+
 /* Builds and starts a wave from the ready nodes. */
 static void
 launch(run *r)
@@ -628,6 +674,7 @@ launch(run *r)
 	} else {
 		qsort(r->wl, n, sizeof(*r->wl), cmp_u32);
 	}
+	order_urgent_first(r, n, W);
 	w.wg = weft_graph_new();
 	if (!w.wg || grow((void **)&r->tbuf, &r->captbuf, n, sizeof(*r->tbuf)) ||
 	    grow((void **)&r->tnodes, &r->captnodes, n, sizeof(*r->tnodes)))
@@ -670,23 +717,6 @@ launch(run *r)
 				continue;
 			if (--r->uses[q] == 0)
 				weft_value_release(&r->val[q]);
-		}
-	}
-	/* Other ranks wait for what this rank sends: run it, and what it
-	 * needs, first. Urgency flows from each sent value back to its
-	 * inputs in the wave (the order is topological, so one backward
-	 * sweep does it); weft's priorities then start those chains first
-	 * and its depth-first order keeps to them. */
-	for (size_t k = n; k-- > 0;) {
-		uint32_t p = r->wl[k];
-		if (!r->urgent[p] && !has_dests(r, p))
-			continue;
-		r->urgent[p] = 0;
-		weft_node_set_priority(w.wg, r->wnode[p], 1);
-		for (uint32_t a = pl->in_off[p]; a < pl->in_off[p + 1]; a++) {
-			uint32_t q = pl->in[a];
-			if (r->wstamp[q] == W && r->state[q] == ST_SCHEDULED)
-				r->urgent[q] = 1;
 		}
 	}
 	/* Targets: what someone outside the wave needs. */
@@ -816,7 +846,10 @@ idle_wait(run *r, unsigned idle, int *list)
 		return;
 	}
 	struct timespec ts = { 0, us * 1000L };
+	double t0 = r->pending_nodes ? wm_now() : 0;
 	nanosleep(&ts, NULL);
+	if (r->pending_nodes)
+		r->st.starved += wm_now() - t0;
 }
 
 static void
@@ -1001,6 +1034,7 @@ run_free(run *r)
 	free(r->rstamp);
 	free(r->ready);
 	free(r->wl);
+	free(r->wl2);
 	free(r->args);
 	free(r->tbuf);
 	free(r->tnodes);

@@ -272,6 +272,14 @@ main(int argc, char **argv)
 	time_pair(&p, 2, &t1, &tn, &st);
 	{
 		size_t msgs = total(st.msgs_sent), bytes = total(st.bytes_sent);
+		double starved = 0;
+		MPI_Reduce(&st.starved, &starved, 1, MPI_DOUBLE, MPI_SUM, 0,
+		    MPI_COMM_WORLD);
+		if (rank == 0)
+			printf("coarse: ranks starved (waiting for values with "
+			       "nothing to run) %.3f s in all, %.0f%% of the "
+			       "run\n",
+			    starved, 100 * starved / (tn * nranks));
 		if (rank == 0) {
 			printf("coarse: %zu tasks (%.2f ms of CPU each, "
 			       "measured), %zu cross-rank edges: one process "

@@ -174,7 +174,7 @@ f_list(weft_ctx *c, size_t n, const weft_value *a, weft_value *out)
 	(void)c;
 	for (size_t i = 0; i < n && k < 4; i++)
 		items[k++] = weft_int((int64_t)digest(a[i]));
-	items[k++] = weft_str("x\0y" + (n & 1));
+	items[k++] = weft_str((n & 1) ? "odd" : "");
 	items[k++] = weft_list(0, NULL);
 	*out = weft_list(k, items);
 	for (size_t i = 0; i < k; i++)
