@@ -142,6 +142,7 @@ test_persist(void **state)
 /* -- order: priorities and memory ---------------------------------------- */
 
 static int order_log[64];
+/* logged() records its first argument; children of `root` log nil (0) */
 static _Atomic int order_n;
 
 static int
@@ -177,6 +178,21 @@ test_priorities(void **state)
 	/* the rest in creation order */
 	assert_int_equal(order_log[2], 0);
 	assert_int_equal(order_log[5], 4);
+	weft_graph_free(g);
+
+	/* one node freeing 20 successors at once: the best runs next, and
+	 * more than the 8 the loop sorts locally must not overflow it */
+	g = weft_graph_new();
+	weft_node root = WEFT_DELAYED(g, logged, weft_lit(weft_int(-1)));
+	weft_node kids[20];
+	for (int i = 0; i < 20; i++) {
+		kids[i] = WEFT_DELAYED(g, logged, weft_ref(root));
+		weft_node_set_priority(g, kids[i], i == 17 ? 100 : 0);
+	}
+	order_n = 0;
+	weft_value rk[20];
+	assert_int_equal(weft_compute(g, 20, kids, rk, &o), WEFT_OK);
+	assert_int_equal(order_n, 21);
 	weft_graph_free(g);
 	weft_pool_free(p);
 }

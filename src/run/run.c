@@ -245,7 +245,7 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 		}
 
 		uint32_t next = WEFT__NONE;
-		uint32_t ready[8];
+		uint32_t ready[8]; /* up to 7 pushed in priority order, + next */
 		unsigned nready = 0, pushed = 0;
 		for (uint32_t e = nd->succ_head; e != WEFT__NONE;
 		     e = g->edge_next[e]) {
@@ -260,7 +260,7 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 				continue;
 			if (next == WEFT__NONE)
 				next = s;
-			else if (g->prio && nready < 8)
+			else if (g->prio && nready < 7)
 				ready[nready++] = s;
 			else {
 				weft__worker_push(w, weft__job(r->handler, s));
