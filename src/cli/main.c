@@ -138,8 +138,11 @@ cli_registry(void)
 static int
 dispatch(const char *cmd, int argc, char **argv)
 {
-	if (strcmp(cmd, "run") == 0)
+	if (strcmp(cmd, "run") == 0) {
+		if (cli_take_mpi_flag(&argc, argv))
+			return cli_exec_mpi(argc, argv);
 		return cmd_run(argc, argv);
+	}
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc, argv);
 	if (strcmp(cmd, "funcs") == 0)
