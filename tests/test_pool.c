@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -166,6 +167,52 @@ test_wake_from_sleep_many_times(void **state)
 	}
 }
 
+typedef struct {
+	weft_pool *p;
+	int rounds, bad;
+} wake_arg;
+
+static void *
+wake_caller(void *arg)
+{
+	wake_arg *wa = arg;
+	weft_opts o = { .pool = wa->p };
+	for (int i = 0; i < wa->rounds; i++) {
+		weft_graph *g = weft_graph_new();
+		weft_node x = WEFT_DELAYED(g, ident, weft_lit(weft_int(i)));
+		weft_value r;
+		if (weft_compute(g, 1, &x, &r, &o) != WEFT_OK ||
+		    weft_as_int(r) != i)
+			wa->bad = 1;
+		weft_graph_free(g);
+	}
+	return NULL;
+}
+
+static void
+test_wake_with_many_callers(void **state)
+{
+	(void)state;
+	/* Several threads inject one job at a time into a pool whose workers
+	 * fall asleep at once: the window where a wake is owed to a worker
+	 * that finds the job already taken. A lost wake-up hangs here (the
+	 * test's timeout fails it). */
+	weft_pool_opts po = { .threads = 3, .spin_us = 1 };
+	weft_pool *p = weft_pool_new(&po);
+	enum { NT = 4 };
+	pthread_t th[NT];
+	wake_arg wa[NT];
+	for (int i = 0; i < NT; i++) {
+		wa[i] = (wake_arg) { p, (int)(4000 * tu_scale()), 0 };
+		pthread_create(&th[i], NULL, wake_caller, &wa[i]);
+	}
+	for (int i = 0; i < NT; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(wa[i].bad, 0);
+	}
+	weft_pool_free(p);
+}
+
 static void
 test_idle_pool_sleeps(void **state)
 {
@@ -200,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_this_machine),
 		cmocka_unit_test(test_wake_from_sleep_many_times),
+		cmocka_unit_test(test_wake_with_many_callers),
 		cmocka_unit_test(test_idle_pool_sleeps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

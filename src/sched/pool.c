@@ -325,7 +325,13 @@ weft__sleep(weft_pool *p)
 	weft_atomic_add_seq_cst(&p->counts, WEFT__WAITER - WEFT__SEARCHER);
 	weft_atomic_fence_seq_cst();
 	uint32_t e = weft_atomic_load_acquire(&p->epoch);
-	if (!weft__any_work(p) && !weft_atomic_load_relaxed(&p->shutdown)) {
+	/* A wake on its way (WAKING) is taken by whoever waits next, even if
+	 * another worker took the job first: sleeping on with WAKING set would
+	 * leave it set with every worker asleep, and producers, seeing it,
+	 * would wake no one. (ThreadSanitizer's slower runs of the stress test
+	 * found that lost wake-up.) unwait() clears it. */
+	if (!weft__any_work(p) && !weft_atomic_load_relaxed(&p->shutdown) &&
+	    !(weft_atomic_load_seq_cst(&p->counts) & WEFT__WAKING)) {
 		while (weft_atomic_load_acquire(&p->epoch) == e)
 			weft__futex_wait(&p->epoch, e, -1);
 	}
