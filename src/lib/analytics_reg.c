@@ -23,6 +23,7 @@
  * tag before using it.
  */
 #include "lib/analytics.h"
+#include "lib/lib.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -366,12 +367,7 @@ r_array_vadd(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 int
 weft_registry_add_analytics(weft_registry *r)
 {
-	static const struct {
-		const char *name;
-		weft_fn fn;
-		int min, max;
-		const char *help;
-	} fns[] = {
+	static const weft__builtin fns[] = {
 		{ "csv.chunk", r_csv_chunk, 5, WEFT_ARGS_ANY,
 		    "csv.chunk(path, i, n, key, \"op:col\"...): aggregates of "
 		    "byte range i of n" },
@@ -396,12 +392,5 @@ weft_registry_add_analytics(weft_registry *r)
 	};
 	if (!r)
 		return WEFT_EINVAL;
-	int first = WEFT_OK;
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		int rc = weft_registry_add(r, fns[i].name, fns[i].fn, fns[i].min,
-		    fns[i].max, fns[i].help);
-		if (rc != WEFT_OK && first == WEFT_OK)
-			first = rc;
-	}
-	return first;
+	return weft__register_table(r, fns, sizeof fns / sizeof fns[0]);
 }

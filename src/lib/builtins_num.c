@@ -577,12 +577,7 @@ fn_max(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 	return extreme(ctx, n, a, out, 1);
 }
 
-static const struct builtin {
-	const char *name;
-	weft_fn fn;
-	int min, max;
-	const char *help;
-} builtins[] = {
+static const weft__builtin builtins[] = {
 	{ "inc", fn_inc, 1, 1, "x + 1" },
 	{ "dec", fn_dec, 1, 1, "x - 1" },
 	{ "add", fn_add, 2, 2,
@@ -622,14 +617,6 @@ static const struct builtin {
 int
 weft__builtins_num(weft_registry *r)
 {
-	int first = WEFT_OK;
-
-	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
-		const struct builtin *b = &builtins[i];
-		int rc = weft_registry_add(
-		    r, b->name, b->fn, b->min, b->max, b->help);
-		if (rc != WEFT_OK && first == WEFT_OK)
-			first = rc;
-	}
-	return first;
+	return weft__register_table(
+	    r, builtins, sizeof(builtins) / sizeof(builtins[0]));
 }

@@ -740,12 +740,7 @@ fn_spin_us(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 	return WEFT_OK;
 }
 
-static const struct builtin {
-	const char *name;
-	weft_fn fn;
-	int min, max;
-	const char *help;
-} builtins[] = {
+static const weft__builtin builtins[] = {
 	{ "identity", fn_identity, 1, 1, "x itself" },
 	{ "type", fn_type, 1, 1, "the type name of x: \"int\", \"list\", ..." },
 	{ "len", fn_len, 1, 1,
@@ -780,14 +775,6 @@ static const struct builtin {
 int
 weft__builtins_seq(weft_registry *r)
 {
-	int first = WEFT_OK;
-
-	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
-		const struct builtin *b = &builtins[i];
-		int rc = weft_registry_add(
-		    r, b->name, b->fn, b->min, b->max, b->help);
-		if (rc != WEFT_OK && first == WEFT_OK)
-			first = rc;
-	}
-	return first;
+	return weft__register_table(
+	    r, builtins, sizeof(builtins) / sizeof(builtins[0]));
 }

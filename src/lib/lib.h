@@ -54,6 +54,17 @@ size_t weft__typo_distance(size_t len);
 
 /* Registration of the built-in groups (builtins_*.c). Each returns the
  * first error of its weft_registry_add calls, and adds the rest anyway. */
+/* One row of a table of functions to register. */
+typedef struct weft__builtin {
+	const char *name;
+	weft_fn fn;
+	int min, max;
+	const char *help;
+} weft__builtin;
+
+/* Registers every row of `t`; returns the first error (and goes on). */
+int weft__register_table(weft_registry *r, const weft__builtin *t, size_t n);
+
 int weft__builtins_num(weft_registry *r);
 int weft__builtins_seq(weft_registry *r);
 

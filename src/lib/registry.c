@@ -364,3 +364,16 @@ weft_registry_add_builtins(weft_registry *r)
 	weft__registry_set_origin(r, NULL);
 	return rc != WEFT_OK ? rc : rc2;
 }
+
+int
+weft__register_table(weft_registry *r, const weft__builtin *t, size_t n)
+{
+	int first = WEFT_OK;
+	for (size_t i = 0; i < n; i++) {
+		int rc = weft_registry_add(
+		    r, t[i].name, t[i].fn, t[i].min, t[i].max, t[i].help);
+		if (rc != WEFT_OK && first == WEFT_OK)
+			first = rc;
+	}
+	return first;
+}
