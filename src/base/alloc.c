@@ -1,6 +1,9 @@
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "base/alloc.h"
 
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,33 @@ weft__malloc(size_t size)
 	return weft__alloc.malloc_fn(weft__alloc.ud, size ? size : 1);
 }
 
+/* Big arrays (a graph's, a compute's per-node slots) are asked to live on
+ * transparent huge pages where the kernel does that on request: one page
+ * fault per 2 MiB instead of 512 (faults were most of the run time of a
+ * fresh million-node graph), and fewer TLB misses. Only a hint: a refusal
+ * changes nothing. */
+#define WEFT__HUGE ((size_t)2 << 20)
+
+static void
+weft__hint_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	if (!p || bytes < 2 * WEFT__HUGE)
+		return;
+	/* Whole pages around the block: for a block of its own mapping (what
+	 * glibc gives for big sizes) that is the whole mapping, which is then
+	 * not split, so realloc can still move it with mremap. */
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t m = (uintptr_t)(pg > 0 ? pg : 4096) - 1;
+	uintptr_t a = (uintptr_t)p & ~m;
+	uintptr_t e = ((uintptr_t)p + bytes + m) & ~m;
+	madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
 void *
 weft__calloc(size_t n, size_t size)
 {
@@ -61,8 +91,10 @@ weft__calloc(size_t n, size_t size)
 		return NULL;
 	size_t bytes = n * size;
 	void *p = weft__malloc(bytes);
-	if (p)
+	if (p) {
+		weft__hint_huge(p, bytes);
 		memset(p, 0, bytes);
+	}
 	return p;
 }
 
@@ -139,6 +171,7 @@ weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem)
 	void *nb = weft__realloc(*buf, ncap * elem);
 	if (!nb)
 		return WEFT_ENOMEM;
+	weft__hint_huge(nb, ncap * elem);
 	*buf = nb;
 	*cap = ncap;
 	return WEFT_OK;
