@@ -15,6 +15,7 @@
  * decrement their successors, so the run drains, every intermediate is
  * freed, and the targets complete as skipped.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,9 +551,24 @@ weft__run_wait(weft__run *r, int64_t timeout_ns)
 		weft__worker_help_until(w, &r->done);
 		return WEFT_OK;
 	}
-	int64_t deadline = timeout_ns < 0 ? -1 : weft__now_ns() + timeout_ns;
-	for (int i = 0; i < 2000 && !weft_atomic_load_acquire(&r->done); i++)
-		weft_cpu_relax();
+	int64_t start = weft__now_ns();
+	int64_t deadline = timeout_ns < 0 ? -1 : start + timeout_ns;
+	/* Spin about as long as a futex wake-up takes here (SCHEDULER.md §4)
+	 * before sleeping: a small compute then ends while we still look, and
+	 * costs one wake-up (the worker's) instead of two. Yielding lets a
+	 * worker that shares our core run. */
+	int64_t spin_until = start + 60000;
+	if (deadline >= 0 && deadline < spin_until)
+		spin_until = deadline;
+	for (unsigned i = 1; !weft_atomic_load_acquire(&r->done); i++) {
+		if (i % 64 == 0) {
+			if (weft__now_ns() >= spin_until)
+				break;
+			sched_yield();
+		} else {
+			weft_cpu_relax();
+		}
+	}
 	while (!weft_atomic_load_acquire(&r->done)) {
 		int64_t left = -1;
 		if (deadline >= 0) {
