@@ -52,16 +52,6 @@ spec_free(void *v)
 	weft__free(sp);
 }
 
-static char *
-dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = weft__malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* A copy of the file part of `b`, for a query to fill in. */
 static weft__csv_spec *
 spec_clone(const weft__csv_spec *b)
@@ -71,7 +61,7 @@ spec_clone(const weft__csv_spec *b)
 		return NULL;
 	*sp = *b;
 	sp->names = NULL;
-	sp->path = dup_str(b->path);
+	sp->path = weft__strdup(b->path);
 	sp->names = weft__calloc(b->ncols, sizeof *sp->names);
 	sp->role = weft__calloc(b->ncols, sizeof *sp->role);
 	if (!sp->path || !sp->names || !sp->role) {
@@ -79,7 +69,7 @@ spec_clone(const weft__csv_spec *b)
 		return NULL;
 	}
 	for (size_t i = 0; i < b->ncols; i++) {
-		sp->names[i] = dup_str(b->names[i]);
+		sp->names[i] = weft__strdup(b->names[i]);
 		if (!sp->names[i]) {
 			spec_free(sp);
 			return NULL;
@@ -294,7 +284,7 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 	}
 	weft_csv *c = weft__calloc(1, sizeof *c);
 	weft__csv_spec *sp = c ? &c->base : NULL;
-	if (!c || !(sp->path = dup_str(path))) {
+	if (!c || !(sp->path = weft__strdup(path))) {
 		for (size_t i = 0; i < nf; i++)
 			weft__free(names[i]);
 		weft__free(names);
@@ -314,7 +304,7 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 			char num[24];
 			snprintf(num, sizeof num, "%zu", i);
 			weft__free(names[i]);
-			names[i] = dup_str(num);
+			names[i] = weft__strdup(num);
 			if (!names[i])
 				rc = WEFT_ENOMEM;
 		}
@@ -849,7 +839,7 @@ weft__csv_query_spec(
 			    ag->column);
 		else
 			snprintf(nm, sizeof nm, "count");
-		sp->agg_name[k] = dup_str(nm);
+		sp->agg_name[k] = weft__strdup(nm);
 		if (!sp->agg_name[k]) {
 			spec_free(sp);
 			return WEFT_ENOMEM;
