@@ -326,21 +326,21 @@ weft__reserve(weft_graph *g, size_t nargs, size_t nlit)
 	if (weft__grow((void **)&g->args, &sc, g->nslots + nargs,
 		sizeof *g->args))
 		return WEFT_ENOMEM;
+	/* If one of the two below fails, slots_cap keeps the old capacity:
+	 * arrays that did grow are only larger than it says, which is safe,
+	 * and the next call grows them again. */
 	if (sc != g->slots_cap) {
 		uint32_t *a = weft__realloc(g->edge_next, sc * sizeof *a);
 		if (!a)
-			goto undo;
+			return WEFT_ENOMEM;
 		g->edge_next = a;
 		a = weft__realloc(g->edge_dst, sc * sizeof *a);
 		if (!a)
-			goto undo;
+			return WEFT_ENOMEM;
 		g->edge_dst = a;
 		g->slots_cap = sc;
 	}
 	return WEFT_OK;
-undo:
-	/* args grew but the others did not: keep the old capacity for all */
-	return WEFT_ENOMEM;
 }
 
 weft_node

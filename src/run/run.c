@@ -212,12 +212,11 @@ typedef struct weft__tbuf {
 	uint32_t t[WEFT__TBUF];
 } weft__tbuf;
 
+/* Whether node a has a higher priority than node b. */
 static int
-weft__prio_cmp(const void *a, const void *b, const weft_graph *g)
+weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 {
-	int32_t pa = weft__graph_prio(g, *(const uint32_t *)a);
-	int32_t pb = weft__graph_prio(g, *(const uint32_t *)b);
-	return (pa > pb) - (pa < pb);
+	return weft__graph_prio(g, a) > weft__graph_prio(g, b);
 }
 
 /* Runs node v, then the ready successor it picks, and so on: a chain runs
@@ -274,7 +273,7 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 			ready[nready++] = next;
 			for (unsigned i = 1; i < nready; i++)
 				for (unsigned j = i; j > 0 &&
-				     weft__prio_cmp(&ready[j - 1], &ready[j], g) > 0;
+				     weft__prio_above(g, ready[j - 1], ready[j]);
 				     j--) {
 					uint32_t t = ready[j];
 					ready[j] = ready[j - 1];
