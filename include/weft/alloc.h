@@ -25,10 +25,11 @@ extern "C" {
  * allocate and free concurrently.
  */
 typedef struct weft_allocator {
-	void *(*malloc_fn)(void *ud, size_t size);
+	void *(*malloc_fn)(void *ud, size_t size); /**< as malloc() */
+	/** as realloc() */
 	void *(*realloc_fn)(void *ud, void *p, size_t size);
-	void (*free_fn)(void *ud, void *p);
-	void *ud;
+	void (*free_fn)(void *ud, void *p); /**< as free() */
+	void *ud; /**< passed to each */
 } weft_allocator;
 
 /**

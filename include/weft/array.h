@@ -137,8 +137,9 @@ typedef enum weft_gen_kind {
 /** A generated array. The random kinds are counter-based: x[i] depends on
  *  (seed, i) only, so every chunking gives the same elements. */
 typedef struct weft_gen {
-	weft_gen_kind kind;
-	double a, b;	   /**< parameters, see weft_gen_kind */
+	weft_gen_kind kind; /**< the generator */
+	double a;	   /**< first parameter, see weft_gen_kind */
+	double b;	   /**< second parameter */
 	uint64_t seed;	   /**< seed of the random kinds */
 	void *reserved[2]; /**< must be zero */
 } weft_gen;
@@ -216,8 +217,14 @@ WEFT_API int weft_array_stats(weft_array *a, weft_node *out);
 /** What weft_stats_get() decodes. var and std have ddof 0; the unbiased
  *  variance is m2 / (count - 1). */
 typedef struct weft_stats {
-	int64_t count;
-	double sum, mean, m2, var, std, min, max;
+	int64_t count; /**< non-NaN elements */
+	double sum;  /**< of the non-NaN elements */
+	double mean; /**< sum / count */
+	double m2;   /**< sum of squared deviations from the mean */
+	double var;  /**< m2 / count */
+	double std;  /**< sqrt(var) */
+	double min;  /**< smallest element */
+	double max;  /**< largest element */
 	int64_t nans; /**< NaN elements seen */
 } weft_stats;
 

@@ -35,13 +35,15 @@ typedef struct weft_task_info {
  */
 typedef struct weft_callbacks {
 	void (*start)(void *ud, size_t ntasks); /**< before any task runs */
+	/** before a task runs */
 	void (*pretask)(void *ud, const weft_task_info *ti);
+	/** after it ran */
 	void (*posttask)(void *ud, const weft_task_info *ti);
 	void (*finish)(void *ud, int rc); /**< after the last task */
 	void *ud;			  /**< passed to each */
 } weft_callbacks;
 
-typedef struct weft_trace weft_trace; /* weft/trace.h */
+typedef struct weft_trace weft_trace; /**< a recorder: weft/trace.h */
 
 /** Compute flags (weft_opts.flags). */
 enum {

@@ -127,7 +127,7 @@ typedef struct weft_csv_opts {
  * the fields of its first line) and its size. `opts` may be NULL.
  *
  * \return WEFT_OK and `*out` (free with weft_csv_free()); WEFT_EINVAL (NULL
- * path or out, a delimiter or quote that is '\n', '\r' or the same
+ * path or out, a delimiter or quote that is '\\n', '\\r' or the same
  * character, bad options); WEFT_EIO (cannot open or read the file);
  * WEFT_EPARSE (an empty file, a header that is not valid: an unterminated
  * quote, an empty or duplicate column name); WEFT_ENOMEM. On error `*out`
@@ -173,7 +173,7 @@ typedef enum weft_agg {
  *  variance Welford's per row and Chan's per merge (see weft/array.h). */
 typedef struct weft_csv_agg {
 	const char *column; /**< a column name (NULL only with COUNT) */
-	weft_agg op;
+	weft_agg op;	    /**< the aggregation */
 	weft_csv_type type; /**< FLOAT (default) or INT */
 } weft_csv_agg;
 

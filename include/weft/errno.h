@@ -34,6 +34,7 @@ extern "C" {
 	X(ERANGE, -13, "out of range")                                        \
 	X(ENOSYS, -14, "not supported")
 
+/** Error codes: WEFT_OK (0) and the negative WEFT_E* of WEFT_ERRNO_MAP. */
 typedef enum weft_errno {
 	WEFT_OK = 0,
 #define WEFT__ERRNO_ENUM(name, value, msg) WEFT_##name = (value),

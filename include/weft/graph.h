@@ -41,7 +41,7 @@ struct weft_trace;
 /** A handle to a node of one graph. Cheap to copy; valid while the graph
  *  lives. The id encodes the graph, so a node of another graph is caught. */
 typedef struct weft_node {
-	uint32_t id;
+	uint32_t id; /**< private */
 } weft_node;
 
 /** The node no successful call returns (id 0). */
@@ -68,9 +68,9 @@ typedef int (*weft_fn)(
 
 /** One argument of a delayed call: a node reference or a literal value. */
 typedef struct weft_arg {
-	uint32_t kind; /* private: 1 ref, 2 literal, 3 end-of-list marker */
-	weft_node node;
-	weft_value lit;
+	uint32_t kind; /**< private: 1 ref, 2 literal, 3 end-of-list marker */
+	weft_node node; /**< the node referred to (kind 1) */
+	weft_value lit; /**< the literal (kind 2) */
 } weft_arg;
 
 /** An argument that is the result of node `n`. */
@@ -83,7 +83,9 @@ WEFT_API weft_arg weft_lit(weft_value v);
 /* In C, both are built in place: a call returning the 24-byte struct
  * through memory cost more than the rest of a delayed call. The functions
  * remain for other languages and for taking their address. */
+/** weft_ref(), built in place. */
 #define weft_ref(n) ((weft_arg) { 1, (n), { 0, { 0 }, { 0 } } })
+/** weft_lit(), built in place. */
 #define weft_lit(v) ((weft_arg) { 2, { 0 }, (v) })
 #endif
 

@@ -281,7 +281,7 @@ typedef struct weft_mpi_compute_opts {
 	/** Owner hook (PaRSEC's rank_of), or NULL. Explicit owners
 	 *  (weft_mpi_set_owner) come first. */
 	weft_mpi_rank_of_fn rank_of;
-	void *rank_of_ud;
+	void *rank_of_ud; /**< passed to rank_of */
 	/** weft_opts flags for the local runs (WEFT_NO_FUSE), or 0. */
 	unsigned flags;
 	/** Callbacks of the local runs (weft/compute.h), or NULL. */
@@ -334,12 +334,12 @@ typedef struct weft_mpi_stats {
 	size_t msgs_sent;     /**< values sent (one per destination) */
 	size_t bytes_sent;    /**< their bytes, headers included */
 	size_t msgs_recv;     /**< values received */
-	size_t bytes_recv;
+	size_t bytes_recv;    /**< their bytes */
 	double seconds;	      /**< wall time of the compute */
 	double starved;	      /**< seconds this rank had nodes left to run
 				   but none it could run: it waited for
 				   values from other ranks */
-	void *reserved[4];
+	void *reserved[4];    /**< for later figures */
 } weft_mpi_stats;
 
 /** Fills `out` with the last compute's figures. WEFT_OK or WEFT_EINVAL. */
@@ -376,11 +376,14 @@ WEFT_API void weft_mpi_spec_free(weft_mpi_spec *s);
 WEFT_API weft_mpi_graph *weft_mpi_spec_graph(const weft_mpi_spec *s);
 /** Number of targets, their nodes, and their keys (as weft_spec_*). */
 WEFT_API size_t weft_mpi_spec_ntargets(const weft_mpi_spec *s);
+/** The target nodes (weft_mpi_spec_ntargets() of them; borrowed). */
 WEFT_API const weft_node *weft_mpi_spec_targets(const weft_mpi_spec *s);
+/** Target `i`'s key (borrowed). */
 WEFT_API const char *weft_mpi_spec_target_key(
     const weft_mpi_spec *s, size_t i);
 /** Warnings of the load (weft_spec_warning()), on every rank. */
 WEFT_API size_t weft_mpi_spec_nwarnings(const weft_mpi_spec *s);
+/** Warning `i` (borrowed). */
 WEFT_API const char *weft_mpi_spec_warning(const weft_mpi_spec *s, size_t i);
 /** The same file as a single-process weft_spec (built on every rank, for
  *  weft_compute() on one rank, e.g. to check results); owned by `s`. */

@@ -26,6 +26,7 @@
 extern "C" {
 #endif
 
+/** Worker threads (opaque). */
 typedef struct weft_pool weft_pool;
 
 /** Where workers go. */

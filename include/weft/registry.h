@@ -48,7 +48,7 @@ typedef struct weft_func_info {
 	const char *help; /**< one line: what it does ("" when none) */
 	const char *origin; /**< "builtin", or the path of the plugin that
 				 registered it, or "" */
-	void *reserved[2];
+	void *reserved[2]; /**< for later fields */
 } weft_func_info;
 
 /** A new, empty registry; NULL when out of memory. */

@@ -72,9 +72,9 @@ enum weft_spec_flags {
 
 /** Default and hard limits (weft_spec_opts). */
 #define WEFT_SPEC_MAX_KEYS_DEFAULT ((size_t)1 << 22)
-#define WEFT_SPEC_MAX_DEPTH_DEFAULT 64u
-#define WEFT_SPEC_MAX_DEPTH_LIMIT 1000u
-#define WEFT_SPEC_MAX_BYTES_DEFAULT ((size_t)256 << 20)
+#define WEFT_SPEC_MAX_DEPTH_DEFAULT 64u /**< nesting in one key */
+#define WEFT_SPEC_MAX_DEPTH_LIMIT 1000u /**< the most max_depth may ask */
+#define WEFT_SPEC_MAX_BYTES_DEFAULT ((size_t)256 << 20) /**< file size */
 
 /** Options of a load. Zero means default for every field, and a NULL
  *  pointer means all defaults. */
@@ -84,7 +84,7 @@ typedef struct weft_spec_opts {
 	/** When not NULL: the keys to compute (`ntargets` of them), instead of
 	 *  the file's "targets". Copied. */
 	const char *const *targets;
-	size_t ntargets;
+	size_t ntargets; /**< how many targets */
 	/** The most keys a file may have; 0 = WEFT_SPEC_MAX_KEYS_DEFAULT.
 	 *  Never more than WEFT_MAX_NODES. */
 	size_t max_keys;
@@ -104,7 +104,8 @@ typedef struct weft_spec_error {
 	int code;
 	/** 1-based position in the file (columns count UTF-8 characters);
 	 *  0 when the error has no position (e.g. a --target override). */
-	unsigned line, column;
+	unsigned line;
+	unsigned column; /**< see line */
 	/** The key whose computation is at fault, "" when none (truncated
 	 *  to fit). */
 	char key[128];
@@ -175,7 +176,7 @@ typedef struct weft_spec_stats {
 	size_t funcs;  /**< distinct functions the built tasks call */
 	double read_s;	/**< seconds reading and parsing the JSON */
 	double build_s; /**< seconds checking it and building the graph */
-	void *reserved[4];
+	void *reserved[4]; /**< for later figures */
 } weft_spec_stats;
 
 /** Fills `out`. WEFT_EINVAL for NULL arguments. */

@@ -32,7 +32,7 @@ typedef struct weft_trace_event {
 	uint32_t node_index; /**< index of the node in its graph */
 	int worker;	     /**< worker index */
 	int64_t start_ns;    /**< CLOCK_MONOTONIC */
-	int64_t end_ns;
+	int64_t end_ns;	     /**< CLOCK_MONOTONIC */
 } weft_trace_event;
 
 /** A new, empty trace; NULL when out of memory. */
@@ -44,6 +44,7 @@ WEFT_API void weft_trace_clear(weft_trace *t);
 /** Number of events recorded (tasks that could not be recorded for want
  *  of memory are counted by weft_trace_dropped). */
 WEFT_API size_t weft_trace_count(const weft_trace *t);
+/** Number of tasks that could not be recorded for want of memory. */
 WEFT_API size_t weft_trace_dropped(const weft_trace *t);
 /** Copies event `i` (in no particular order). WEFT_EINVAL when out of
  *  range. */

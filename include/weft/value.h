@@ -55,14 +55,14 @@ typedef struct weft_obj weft_obj;
 
 /** A tagged value; treat the fields as private and use the functions. */
 typedef struct weft_value {
-	uint8_t type;	    /* weft_type */
-	uint8_t reserved_[7];
+	uint8_t type;	    /**< weft_type */
+	uint8_t reserved_[7]; /**< private */
 	union {
 		bool b;
 		int64_t i;
 		double f;
 		weft_obj *obj;
-	} u;
+	} u; /**< private */
 } weft_value;
 
 /** Destructor of a WEFT_PTR payload; called once, with the pointer. */
@@ -70,9 +70,13 @@ typedef void (*weft_ptr_free_fn)(void *ptr);
 
 /* -- constructors (each returns an owned value) ------------------------- */
 
+/** NIL. */
 WEFT_API weft_value weft_nil(void);
+/** A BOOL. */
 WEFT_API weft_value weft_bool(bool b);
+/** An INT. */
 WEFT_API weft_value weft_int(int64_t i);
+/** A FLOAT. */
 WEFT_API weft_value weft_float(double d);
 
 /** Copies the NUL-terminated string `s`. NIL if `s` is NULL or on no memory. */
@@ -124,10 +128,12 @@ WEFT_API void weft_value_release(weft_value *v);
 
 /* -- accessors (all borrow; none fails: a wrong type gives a zero) ------ */
 
+/** The type of `v`. */
 WEFT_API weft_type weft_type_of(weft_value v);
 /** "nil", "bool", "int", "float", "str", "bytes", "list", "f64s", "ptr";
  *  "unknown" for any other number. Static storage. */
 WEFT_API const char *weft_type_name(weft_type t);
+/** Whether `v` is NIL. */
 WEFT_API bool weft_is_nil(weft_value v);
 /** INT; a FLOAT truncated toward zero (saturating at INT64_MIN/INT64_MAX,
  *  NaN gives 0); BOOL as 0/1; otherwise 0. */

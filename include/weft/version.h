@@ -10,9 +10,10 @@
 #ifndef WEFT_VERSION_H
 #define WEFT_VERSION_H
 
-#define WEFT_VERSION_MAJOR 0
-#define WEFT_VERSION_MINOR 1
-#define WEFT_VERSION_PATCH 0
+#define WEFT_VERSION_MAJOR 0 /**< incompatible API changes */
+#define WEFT_VERSION_MINOR 1 /**< compatible additions */
+#define WEFT_VERSION_PATCH 0 /**< fixes */
+/** 0xMMmmpp, as weft_version() returns it. */
 #define WEFT_VERSION_HEX                                                      \
 	((WEFT_VERSION_MAJOR << 16) | (WEFT_VERSION_MINOR << 8) |             \
 	    (WEFT_VERSION_PATCH))
@@ -20,7 +21,9 @@
 /** Marks a symbol of the public API; everything else is hidden. */
 #if defined(__GNUC__) || defined(__clang__)
 #define WEFT_API __attribute__((visibility("default")))
+/** Marks a deprecated function. */
 #define WEFT_DEPRECATED __attribute__((deprecated))
+/** printf-style arguments: format string `f`, first argument `a`. */
 #define WEFT_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define WEFT_API
