@@ -92,6 +92,9 @@ int bench_problem_init_n(bench_problem *p, bench_shape shape, size_t n);
 void bench_problem_free(bench_problem *p);
 /* The expected check value, computed sequentially (not timed). */
 uint64_t bench_reference(const bench_problem *p);
+/* How many uint64_t node values an array-based runtime keeps for `p`,
+ * laid out as above (fib: 1, for the result). */
+size_t bench_slots(const bench_problem *p);
 /* The check value of a run from an array of node values laid out as above
  * (fib: pass the result as vals[0]). */
 uint64_t bench_check_values(const bench_problem *p, const uint64_t *vals);

@@ -178,6 +178,14 @@ bench_problem_free(bench_problem *p)
 	p->off = p->pred = p->sinks = NULL;
 }
 
+size_t
+bench_slots(const bench_problem *p)
+{
+	return p->shape == BENCH_TREE ? 2 * p->n
+	    : p->shape == BENCH_FIB   ? 1
+				      : p->tasks;
+}
+
 uint64_t
 bench_check_values(const bench_problem *p, const uint64_t *v)
 {

@@ -154,9 +154,7 @@ static int
 omp_run(void *st, const bench_problem *p, bench_times *t)
 {
 	omp_state *s = st;
-	size_t slots = p->shape == BENCH_TREE ? 2 * p->n
-	    : p->shape == BENCH_FIB	      ? 1
-					      : p->tasks;
+	size_t slots = bench_slots(p);
 	uint64_t *v, fib = 0;
 	double t0 = bench_now_ms();
 

@@ -48,14 +48,6 @@ tf_fini(void *st)
 	delete static_cast<state *>(st);
 }
 
-size_t
-slots_of(const bench_problem *p)
-{
-	return p->shape == BENCH_TREE ? 2 * p->n
-	    : p->shape == BENCH_FIB   ? 1
-				      : p->tasks;
-}
-
 uint64_t
 fib_tg(tf::Executor &ex, uint64_t n)
 {
@@ -150,7 +142,7 @@ tf_run(void *st, const bench_problem *p, bench_times *t)
 {
 	tf::Executor &ex = static_cast<state *>(st)->ex;
 	double t0 = bench_now_ms();
-	std::vector<uint64_t> vals(slots_of(p));
+	std::vector<uint64_t> vals(bench_slots(p));
 	uint64_t *v = vals.data();
 
 	if (p->shape == BENCH_FIB) {

@@ -51,20 +51,12 @@ tbb_fini(void *st)
 	delete static_cast<state *>(st);
 }
 
-size_t
-slots_of(const bench_problem *p)
-{
-	return p->shape == BENCH_TREE ? 2 * p->n
-	    : p->shape == BENCH_FIB   ? 1
-				      : p->tasks;
-}
-
 int
 flow_run(void *, const bench_problem *p, bench_times *t)
 {
 	const size_t n = p->n;
 	double t0 = bench_now_ms();
-	std::vector<uint64_t> vals(slots_of(p));
+	std::vector<uint64_t> vals(bench_slots(p));
 	uint64_t *v = vals.data();
 	auto *g = new flow::graph;
 	auto *nodes = new std::deque<node_t>;
@@ -198,7 +190,7 @@ tg_run(void *, const bench_problem *p, bench_times *t)
 {
 	const size_t n = p->n;
 	double t0 = bench_now_ms();
-	std::vector<uint64_t> vals(slots_of(p));
+	std::vector<uint64_t> vals(bench_slots(p));
 	uint64_t *v = vals.data();
 
 	switch (p->shape) {
