@@ -95,6 +95,19 @@ uint64_t bench_reference(const bench_problem *p);
 /* How many uint64_t node values an array-based runtime keeps for `p`,
  * laid out as above (fib: 1, for the result). */
 size_t bench_slots(const bench_problem *p);
+/* random, array-based runtimes: runs node i's body over the values of its
+ * predecessors in v and stores its value in v[i]. Inline, as each runtime
+ * had it written out in its own task. */
+static inline void
+bench_random_eval(const bench_problem *p, uint64_t *v, size_t i)
+{
+	uint64_t in[4]; /* BENCH_DAG_MAX_FANIN */
+	size_t k = 0;
+
+	for (uint32_t e = p->off[i]; e < p->off[i + 1]; e++)
+		in[k++] = v[p->pred[e]];
+	v[i] = bench_rnode(i, k, in);
+}
 /* The check value of a run from an array of node values laid out as above
  * (fib: pass the result as vals[0]). */
 uint64_t bench_check_values(const bench_problem *p, const uint64_t *vals);

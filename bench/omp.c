@@ -49,17 +49,6 @@ fib_task(uint64_t n)
 	return bench_add(a, b);
 }
 
-static void
-random_node(const bench_problem *p, uint64_t *v, size_t i)
-{
-	uint64_t in[4];
-	size_t k = 0;
-
-	for (uint32_t e = p->off[i]; e < p->off[i + 1]; e++)
-		in[k++] = v[p->pred[e]];
-	v[i] = bench_rnode(i, k, in);
-}
-
 /* Creates the tasks of one shape; called by the single producer. */
 static void
 produce(const bench_problem *p, uint64_t *v, uint64_t *fib_out)
@@ -117,26 +106,26 @@ produce(const bench_problem *p, uint64_t *v, uint64_t *fib_out)
 			switch (p->off[i + 1] - p->off[i]) {
 			case 0:
 #pragma omp task firstprivate(i) depend(out : v[i])
-				random_node(p, v, i);
+				bench_random_eval(p, v, i);
 				break;
 			case 1:
 #pragma omp task firstprivate(i) depend(in : v[q[0]]) depend(out : v[i])
-				random_node(p, v, i);
+				bench_random_eval(p, v, i);
 				break;
 			case 2:
 #pragma omp task firstprivate(i) depend(in : v[q[0]], v[q[1]])             \
     depend(out : v[i])
-				random_node(p, v, i);
+				bench_random_eval(p, v, i);
 				break;
 			case 3:
 #pragma omp task firstprivate(i) depend(in : v[q[0]], v[q[1]], v[q[2]])    \
     depend(out : v[i])
-				random_node(p, v, i);
+				bench_random_eval(p, v, i);
 				break;
 			default:
 #pragma omp task firstprivate(i)                                              \
     depend(in : v[q[0]], v[q[1]], v[q[2]], v[q[3]]) depend(out : v[i])
-				random_node(p, v, i);
+				bench_random_eval(p, v, i);
 				break;
 			}
 		}

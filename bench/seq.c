@@ -73,13 +73,8 @@ seq_run(void *st, const bench_problem *p, bench_times *t)
 					j ? v[i * n + j - 1] : 0);
 		break;
 	case BENCH_RANDOM:
-		for (size_t i = 0; i < n; i++) {
-			uint64_t in[4];
-			size_t k = 0;
-			for (uint32_t e = p->off[i]; e < p->off[i + 1]; e++)
-				in[k++] = v[p->pred[e]];
-			v[i] = bench_rnode(i, k, in);
-		}
+		for (size_t i = 0; i < n; i++)
+			bench_random_eval(p, v, i);
 		break;
 	default:
 		free(v);

@@ -120,14 +120,8 @@ build(tf::Taskflow &tf, const bench_problem *p, uint64_t *v)
 	case BENCH_RANDOM:
 		at.resize(n);
 		for (size_t i = 0; i < n; i++) {
-			at[i] = tf.emplace([v, p, i] {
-				uint64_t in[4];
-				size_t k = 0;
-				for (uint32_t e = p->off[i]; e < p->off[i + 1];
-				     e++)
-					in[k++] = v[p->pred[e]];
-				v[i] = bench_rnode(i, k, in);
-			});
+			at[i] = tf.emplace(
+			    [v, p, i] { bench_random_eval(p, v, i); });
 			for (uint32_t e = p->off[i]; e < p->off[i + 1]; e++)
 				at[p->pred[e]].precede(at[i]);
 		}

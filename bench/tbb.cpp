@@ -135,12 +135,7 @@ flow_run(void *, const bench_problem *p, bench_times *t)
 	case BENCH_RANDOM:
 		for (size_t i = 0; i < n; i++) {
 			nodes->emplace_back(*g, [v, p, i](const msg_t &) {
-				uint64_t in[4];
-				size_t k = 0;
-				for (uint32_t e = p->off[i]; e < p->off[i + 1];
-				     e++)
-					in[k++] = v[p->pred[e]];
-				v[i] = bench_rnode(i, k, in);
+				bench_random_eval(p, v, i);
 			});
 			for (uint32_t e = p->off[i]; e < p->off[i + 1]; e++)
 				flow::make_edge(
