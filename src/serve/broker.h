@@ -98,8 +98,10 @@ void broker_msg_clear(broker_msg *m);
 int broker_publish(broker *b, const broker_out *o, char *err, size_t errsize);
 
 /* Acknowledges (the broker forgets the message) or rejects it (`requeue`
- * 0: dropped, or dead-lettered when the queue says so). 0 or WEFT_EIO. */
-int broker_ack(broker *b, uint64_t tag);
+ * 0: dropped, or dead-lettered when the queue says so). With `multiple`,
+ * every unacknowledged delivery up to `tag` is acknowledged at once (tags
+ * grow with each delivery). 0 or WEFT_EIO. */
+int broker_ack(broker *b, uint64_t tag, int multiple);
 int broker_reject(broker *b, uint64_t tag, int requeue);
 
 #endif

@@ -645,9 +645,10 @@ broker_publish(broker *b, const broker_out *o, char *err, size_t errsize)
 }
 
 int
-broker_ack(broker *b, uint64_t tag)
+broker_ack(broker *b, uint64_t tag, int multiple)
 {
-	return amqp_basic_ack(b->conn, CHANNEL, tag, 0) == AMQP_STATUS_OK
+	return amqp_basic_ack(b->conn, CHANNEL, tag, multiple != 0) ==
+		AMQP_STATUS_OK
 	    ? WEFT_OK
 	    : WEFT_EIO;
 }

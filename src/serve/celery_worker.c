@@ -68,6 +68,9 @@ struct worker {
 	struct job *done, *started; /* pushed by pool workers */
 	char host[256];
 	unsigned long ok, failed;
+	/* Acks of finished jobs, sent together at the end of a drain. */
+	uint64_t *acks;
+	size_t nacks, acks_cap;
 };
 
 /* The signal handler's only way in. */
@@ -244,8 +247,57 @@ reply(struct worker *w, const celery_req *r, const char *status,
 static void
 ack(struct worker *w, uint64_t tag)
 {
-	if (w->b && broker_ack(w->b, tag) != WEFT_OK)
+	if (w->b && broker_ack(w->b, tag, 0) != WEFT_OK)
 		lost(w, "ack failed: connection lost");
+}
+
+/* Queues the ack of a finished job: its result is published already. */
+static void
+ack_later(struct worker *w, uint64_t tag)
+{
+	if (w->nacks == w->acks_cap) {
+		size_t cap = w->acks_cap ? 2 * w->acks_cap : 64;
+		uint64_t *a = realloc(w->acks, cap * sizeof *a);
+		if (!a) {
+			ack(w, tag);
+			return;
+		}
+		w->acks = a;
+		w->acks_cap = cap;
+	}
+	w->acks[w->nacks++] = tag;
+}
+
+static int
+tag_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sends the queued acks: one "multiple" ack for those below every
+ * delivery still held (the usual case with short tasks), one each for
+ * the rest. Tasks finish out of order, so a held message may sit between
+ * two finished ones: it must not be acked with them. */
+static void
+flush_acks(struct worker *w)
+{
+	uint64_t held = UINT64_MAX;
+	size_t i = 0;
+
+	if (!w->nacks)
+		return;
+	for (struct job *j = w->jobs; j; j = j->next)
+		if (j->gen == w->gen && j->state != J_ABANDONED && j->tag < held)
+			held = j->tag;
+	qsort(w->acks, w->nacks, sizeof *w->acks, tag_cmp);
+	while (i < w->nacks && w->acks[i] < held)
+		i++;
+	if (i && w->b && broker_ack(w->b, w->acks[i - 1], i > 1) != WEFT_OK)
+		lost(w, "ack failed: connection lost");
+	for (; i < w->nacks && w->b; i++)
+		ack(w, w->acks[i]);
+	w->nacks = 0;
 }
 
 static void
@@ -582,7 +634,7 @@ on_done(struct worker *w, struct job *j)
 	}
 	json_decref(result);
 	if (j->gen == w->gen) /* publishing may have lost the connection */
-		ack(w, j->tag);
+		ack_later(w, j->tag);
 	job_free(w, j);
 }
 
@@ -627,6 +679,7 @@ drain(struct worker *w)
 		next = fifo->next_done;
 		on_done(w, fifo);
 	}
+	flush_acks(w);
 }
 
 /* -- timers: eta and time limits --------------------------------------------- */
@@ -714,6 +767,7 @@ lost(struct worker *w, const char *why)
 			w->nlive--;
 	}
 	w->neta = 0;
+	w->nacks = 0; /* those messages come back: their replies went out */
 	w->gen++;
 }
 
@@ -869,7 +923,10 @@ celery_worker_run(const celery_worker_opts *opts)
 		o.max_backoff_s = 5.0;
 	memset(&w, 0, sizeof w);
 	w.o = &o;
-	w.prefetch = o.prefetch ? o.prefetch : 4 * weft_pool_threads(o.pool);
+	/* Celery's default window is 4 per process, sized for Python tasks;
+	 * weft's tasks are short C calls, and a window this wide keeps the
+	 * broker's round trip off the critical path (bench/celery). */
+	w.prefetch = o.prefetch ? o.prefetch : 32 * weft_pool_threads(o.pool);
 	if (gethostname(w.host, sizeof w.host - 1) != 0)
 		strcpy(w.host, "localhost");
 	pthread_mutex_init(&w.mu, NULL);
@@ -906,6 +963,7 @@ celery_worker_run(const celery_worker_opts *opts)
 	sigaction(SIGINT, &old_int, NULL);
 	close(wake_fd);
 	wake_fd = -1;
+	free(w.acks);
 	pthread_mutex_destroy(&w.mu);
 	return rc;
 }

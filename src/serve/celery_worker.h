@@ -26,7 +26,7 @@ typedef struct celery_worker_opts {
 	const char *const *task_map;
 	size_t ntask_map;
 	weft_pool *pool;	    /* where tasks run (not freed) */
-	unsigned prefetch;	    /* messages in flight; 0: 4 per thread */
+	unsigned prefetch;	    /* messages in flight; 0: 32 per thread */
 	int track_started;	    /* publish STARTED when a task starts */
 	int verbose;		    /* log every task on stderr */
 	/* Seconds between connection attempts grow from 0.1 to this (0: 5). */
