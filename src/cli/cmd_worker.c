@@ -32,6 +32,7 @@ static const char worker_usage[] =
     "celery)\n"
     "  -j, --threads N      worker threads (default 0: one per core)\n"
     "  --bind cores|pus|none  where workers run (default cores)\n"
+    "  --topology T         plan placement for a synthetic hwloc topology\n"
     "  --prefetch N         messages in flight at once (default 32 per\n"
     "                       thread; 1 per thread spreads long tasks "
     "fairly\n"
@@ -60,12 +61,12 @@ check_task_map(const weft_registry *reg, const char *m)
 	const char *eq = strchr(m, '=');
 
 	if (!eq || eq == m || !eq[1]) {
-		cli_error("--task: '%s' is not NAME=FUNC", m);
+		weft_front_error("--task: '%s' is not NAME=FUNC", m);
 		return -1;
 	}
 	if (!weft_registry_find(reg, eq + 1)) {
 		const char *s = weft_registry_suggest(reg, eq + 1);
-		cli_error("--task %s: no function '%s'%s%s%s", m, eq + 1,
+		weft_front_error("--task %s: no function '%s'%s%s%s", m, eq + 1,
 		    s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
 		return -1;
 	}
@@ -78,7 +79,7 @@ add_queues(char *v, const char **queues, size_t *n, size_t max)
 {
 	for (char *q = strtok(v, ","); q; q = strtok(NULL, ",")) {
 		if (*n == max) {
-			cli_error("-Q: at most %zu queues", max);
+			weft_front_error("-Q: at most %zu queues", max);
 			return -1;
 		}
 		queues[(*n)++] = q;
@@ -96,61 +97,47 @@ cmd_worker(int argc, char **argv)
 	weft_pool_opts po = { 0 };
 	weft_registry *reg = NULL;
 	weft_pool *pool = NULL;
-	size_t nq = 0, nt = 0, threads = 0, prefetch = 0;
+	size_t nq = 0, nt = 0, prefetch = 0;
 	int rc = EXIT_USAGE, m = 0;
 
 	if (!tasks) {
-		cli_error("out of memory");
+		weft_front_error("out of memory");
 		return EXIT_RUN;
 	}
 	wo.broker_url = getenv("CELERY_BROKER_URL");
 	if (!wo.broker_url || !wo.broker_url[0])
 		wo.broker_url = "amqp://guest:guest@localhost:5672//";
-	if (!(reg = cli_registry())) {
+	if (!(reg = weft_front_registry())) {
 		rc = EXIT_RUN;
 		goto out;
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
-		if (cli_is_help(a)) {
+		if (weft_front_is_help(a)) {
 			fputs(worker_usage, stdout);
 			rc = EXIT_OK;
 			goto out;
-		} else if ((m = cli_opt(argc, argv, &i, "--broker", "-b",
+		} else if ((m = weft_front_opt(argc, argv, &i, "--broker", "-b",
 				&v))) {
 			wo.broker_url = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--queues", "-Q",
+		} else if ((m = weft_front_opt(argc, argv, &i, "--queues", "-Q",
 				&v))) {
 			if (add_queues((char *)v, queues, &nq,
 				MAXQ))
 				goto out;
-		} else if ((m = cli_opt(argc, argv, &i, "--threads", "-j",
+		} else if ((m = weft_front_pool_opt(argc, argv, &i,
+				WEFT_FRONT_POOL_ALL, &po))) {
+			/* -j N, --bind, --topology */
+		} else if ((m = weft_front_opt(argc, argv, &i, "--prefetch", NULL,
 				&v))) {
-			if (cli_parse_size(a, v, 0, 4096, &threads))
+			if (weft_front_parse_size(a, v, 1, 65535, &prefetch))
 				goto out;
-		} else if ((m = cli_opt(argc, argv, &i, "--prefetch", NULL,
-				&v))) {
-			if (cli_parse_size(a, v, 1, 65535, &prefetch))
-				goto out;
-		} else if ((m = cli_opt(argc, argv, &i, "--task", NULL, &v))) {
+		} else if ((m = weft_front_opt(argc, argv, &i, "--task", NULL, &v))) {
 			tasks[nt++] = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--plugin", NULL,
+		} else if ((m = weft_front_opt(argc, argv, &i, "--plugin", NULL,
 				&v))) {
-			if (cli_load_plugin(reg, v)) {
+			if (weft_front_load_plugin(reg, v)) {
 				rc = EXIT_USAGE;
-				goto out;
-			}
-		} else if ((m = cli_opt(argc, argv, &i, "--bind", NULL, &v))) {
-			if (strcmp(v, "cores") == 0)
-				po.bind = WEFT_BIND_CORES;
-			else if (strcmp(v, "pus") == 0)
-				po.bind = WEFT_BIND_PUS;
-			else if (strcmp(v, "none") == 0)
-				po.bind = WEFT_BIND_NONE;
-			else {
-				cli_error("--bind: '%s' is not cores, pus or "
-					  "none",
-				    v);
 				goto out;
 			}
 		} else if (strcmp(a, "--track-started") == 0) {
@@ -158,7 +145,7 @@ cmd_worker(int argc, char **argv)
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			wo.verbose = 1;
 		} else if (m == 0) {
-			cli_error("worker: unknown option '%s' (see 'weft worker "
+			weft_front_error("worker: unknown option '%s' (see 'weft worker "
 				  "--help')",
 			    a);
 			goto out;
@@ -169,11 +156,7 @@ cmd_worker(int argc, char **argv)
 	for (size_t i = 0; i < nt; i++)
 		if (check_task_map(reg, tasks[i]))
 			goto out;
-	po.threads = (unsigned)threads;
-	int perr = 0;
-	pool = weft_pool_new2(&po, &perr);
-	if (!pool) {
-		cli_error("cannot start the pool: %s", weft_strerror(perr));
+	if (!(pool = weft_front_pool_new(&po))) {
 		rc = EXIT_RUN;
 		goto out;
 	}
@@ -197,11 +180,11 @@ int
 cmd_worker(int argc, char **argv)
 {
 	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
+		if (weft_front_is_help(argv[i])) {
 			fputs(worker_usage, stdout);
 			return EXIT_OK;
 		}
-	cli_error("worker: this weft was built without librabbitmq "
+	weft_front_error("worker: this weft was built without librabbitmq "
 		  "(rabbitmq-c), which the AMQP transport needs: install "
 		  "librabbitmq-dev and rebuild");
 	return EXIT_RUN;
