@@ -12,8 +12,8 @@ import uuid
 import kombu
 import pytest
 from celery import chain, group
-from celery.exceptions import (NotRegistered, TaskRevokedError,
-                               TimeLimitExceeded)
+from celery.exceptions import (NotRegistered, SoftTimeLimitExceeded,
+                               TaskRevokedError, TimeLimitExceeded)
 
 from conftest import EXAMPLES
 
@@ -200,6 +200,9 @@ def test_eta_expires_time_limit(app, queue, start_worker):
     with pytest.raises(TimeLimitExceeded):
         send(app, "m.sleep_ms", (4000,), queue,
              time_limit=1).get(timeout=60)
+    with pytest.raises(SoftTimeLimitExceeded):
+        send(app, "m.sleep_ms", (2500,), queue, soft_time_limit=0.5,
+             time_limit=30).get(timeout=60)
     # STARTED is sent when asked (--track-started). Polled from a fresh
     # client: the rpc backend's state poll (basic.get) does not see what an
     # earlier get() left its consumer holding.
