@@ -77,21 +77,17 @@ struct worker {
 static int wake_fd = -1;
 static volatile sig_atomic_t stop_requests;
 
+/* Seconds on a clock: CLOCK_MONOTONIC for deadlines, CLOCK_REALTIME to
+ * compare with the UNIX times of eta and expires. */
 static double
-mono_now(void)
+clock_s(clockid_t c)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-
-static double
-unix_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define mono_now() clock_s(CLOCK_MONOTONIC)
+#define unix_now() clock_s(CLOCK_REALTIME)
 
 static void
 wake(void)
