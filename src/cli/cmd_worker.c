@@ -43,6 +43,7 @@ static const char worker_usage[] =
     "                       celery_app.add -> add)\n"
     "  --plugin LIB.so      load more functions (repeatable)\n"
     "  --track-started      send the STARTED state when a task starts\n"
+    "  --heartbeat S        AMQP heartbeat in seconds (default 30)\n"
     "  -v, --verbose        log every task\n"
     "\n"
     "Tasks take positional arguments only (keyword arguments fail with a\n"
@@ -97,7 +98,7 @@ cmd_worker(int argc, char **argv)
 	weft_pool_opts po = { 0 };
 	weft_registry *reg = NULL;
 	weft_pool *pool = NULL;
-	size_t nq = 0, nt = 0, prefetch = 0;
+	size_t nq = 0, nt = 0, prefetch = 0, beat = 0;
 	int rc = EXIT_USAGE, m = 0;
 
 	if (!tasks) {
@@ -132,6 +133,11 @@ cmd_worker(int argc, char **argv)
 				&v))) {
 			if (weft_front_parse_size(a, v, 1, 65535, &prefetch))
 				goto out;
+		} else if ((m = weft_front_opt(argc, argv, &i, "--heartbeat",
+				NULL, &v))) {
+			if (weft_front_parse_size(a, v, 1, 65535, &beat))
+				goto out;
+			wo.heartbeat_s = (unsigned)beat;
 		} else if ((m = weft_front_opt(argc, argv, &i, "--task", NULL, &v))) {
 			tasks[nt++] = v;
 		} else if ((m = weft_front_opt(argc, argv, &i, "--plugin", NULL,

@@ -18,7 +18,7 @@
 #include "errbuf.h"
 #include "weft.h"
 
-enum { CHANNEL = 1, FRAME_MAX = 131072, HEARTBEAT_S = 30 };
+enum { CHANNEL = 1, FRAME_MAX = 131072 };
 
 struct broker {
 	amqp_connection_state_t conn;
@@ -112,8 +112,8 @@ normal_url(const char *url)
 }
 
 int
-broker_open(broker **out, const char *url, double timeout_s, char *err,
-    size_t errsize)
+broker_open(broker **out, const char *url, double timeout_s,
+    unsigned heartbeat_s, char *err, size_t errsize)
 {
 	struct amqp_connection_info ci;
 	amqp_socket_t *sock;
@@ -161,7 +161,7 @@ broker_open(broker **out, const char *url, double timeout_s, char *err,
 		goto bad;
 	}
 	amqp_rpc_reply_t r = amqp_login(b->conn, ci.vhost, 0, FRAME_MAX,
-	    HEARTBEAT_S, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
+	    heartbeat_s > 65535 ? 65535 : (int)heartbeat_s, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		char buf[300];
 		rc = serve_fail(err, errsize, WEFT_EIO,

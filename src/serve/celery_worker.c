@@ -784,7 +784,8 @@ connect_(struct worker *w, double *backoff)
 	char err[512], url[512];
 
 	safe_url(o->broker_url, url, sizeof url);
-	int rc = broker_open(&w->b, o->broker_url, 10.0, err, sizeof err);
+	int rc = broker_open(&w->b, o->broker_url, 10.0, o->heartbeat_s, err,
+	    sizeof err);
 	if (rc == WEFT_OK) {
 		rc = broker_consume(w->b, o->nqueues ? o->nqueues : 1,
 		    o->nqueues ? o->queues : dflt, w->prefetch, err,
@@ -887,6 +888,8 @@ loop(struct worker *w)
 			continue;
 		}
 		double t = timers(w);
+		if (t > w->o->heartbeat_s / 4.0)
+			t = w->o->heartbeat_s / 4.0;
 		struct pollfd p[2] = { { wake_fd, POLLIN, 0 },
 			{ w->b ? broker_fd(w->b) : -1, POLLIN, 0 } };
 		if (w->b && broker_has_buffered(w->b))
@@ -898,7 +901,9 @@ loop(struct worker *w)
 		}
 		if (p[0].revents)
 			drain(w);
-		if (w->b && (t == 0 || p[1].revents))
+		/* Also when the socket is quiet: heartbeats are sent and
+		 * checked inside rabbitmq-c's reads. */
+		if (w->b)
 			receive(w);
 	}
 }
@@ -917,6 +922,8 @@ celery_worker_run(const celery_worker_opts *opts)
 	}
 	if (o.max_backoff_s <= 0)
 		o.max_backoff_s = 5.0;
+	if (o.heartbeat_s == 0)
+		o.heartbeat_s = 30;
 	memset(&w, 0, sizeof w);
 	w.o = &o;
 	/* Celery's default window is 4 per process, sized for Python tasks;

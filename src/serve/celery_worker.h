@@ -29,6 +29,9 @@ typedef struct celery_worker_opts {
 	unsigned prefetch;	    /* messages in flight; 0: 32 per thread */
 	int track_started;	    /* publish STARTED when a task starts */
 	int verbose;		    /* log every task on stderr */
+	/* The AMQP heartbeat asked of the broker, in seconds (0: 30). A dead
+	 * peer is noticed after two missed beats. */
+	unsigned heartbeat_s;
 	/* Seconds between connection attempts grow from 0.1 to this (0: 5). */
 	double max_backoff_s;
 } celery_worker_opts;

@@ -228,3 +228,13 @@ def test_warm_shutdown(app, rabbit, queue, start_worker):
         time.sleep(0.05)  # until the worker holds all four
     assert w.terminate() == 0, w.log()
     assert [r.get(timeout=30) for r in results] == [0, 1, 2, 3]
+
+
+def test_idle_worker_keeps_its_connection(app, queue, start_worker):
+    """Heartbeats flow while no task comes (1 s beats: the broker would
+    drop a silent worker after 2 s)."""
+    w = start_worker("-Q", queue, "-j", "1", "--heartbeat", "1")
+    time.sleep(5)  # idle on purpose; nothing is timed
+    assert send(app, "m.add", (2, 2), queue).get(timeout=30) == 4
+    assert w.count("connection lost") == 0, w.log()
+    assert w.terminate() == 0, w.log()
