@@ -50,7 +50,8 @@ static const char worker_usage[] =
     "TypeError); JSON arrays arrive as lists, objects are refused. Each\n"
     "message's eta/countdown, expires and time limits are honoured. SIGTERM\n"
     "or Ctrl-C: stop consuming, finish running tasks, exit 0 (a second\n"
-    "one exits at once; unacknowledged tasks go back to the queue).\n"
+    "one exits at once, status 1; unacknowledged tasks go back to the\n"
+    "queue).\n"
     "\n"
     "exit status: 0 after a shutdown, 2 bad usage, 1 other errors\n";
 

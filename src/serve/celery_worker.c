@@ -871,9 +871,12 @@ loop(struct worker *w)
 
 	for (;;) {
 		if (stop_requests >= 2) {
+			/* Running C functions cannot be stopped, only left:
+			 * the broker redelivers their messages. */
 			logf_("cold shutdown: unacknowledged tasks will be "
 			      "redelivered");
-			return 0;
+			fflush(stderr);
+			_exit(1);
 		}
 		if (stop_requests && !shutting) {
 			shutting = 1;
@@ -948,8 +951,8 @@ celery_worker_run(const celery_worker_opts *opts)
 
 	rc = loop(&w);
 
-	/* Cold shutdown or a fatal error may leave computes running: wait
-	 * for them (canceled) before their graphs go. */
+	/* A fatal error may leave computes running: wait for them
+	 * (canceled) before their graphs go. */
 	while (w.jobs) {
 		struct job *j = w.jobs;
 		weft_future_cancel(j->f);

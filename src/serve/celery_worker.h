@@ -6,7 +6,8 @@
  * Threads: the thread that calls celery_worker_run() does all broker I/O;
  * the pool's workers hand finished tasks back to it through a queue and an
  * eventfd. SIGTERM and SIGINT ask for a warm shutdown (stop consuming,
- * finish what runs, publish, ack, return 0); a second one stops at once.
+ * finish what runs, publish, ack, return 0); a second one ends the process
+ * at once (_exit(1)), leaving running tasks: the broker redelivers them.
  */
 #ifndef WEFT_SERVE_CELERY_WORKER_H
 #define WEFT_SERVE_CELERY_WORKER_H

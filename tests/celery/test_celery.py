@@ -238,3 +238,21 @@ def test_idle_worker_keeps_its_connection(app, queue, start_worker):
     assert send(app, "m.add", (2, 2), queue).get(timeout=30) == 4
     assert w.count("connection lost") == 0, w.log()
     assert w.terminate() == 0, w.log()
+
+
+def test_cold_shutdown_loses_nothing(app, rabbit, queue, start_worker):
+    """A second SIGTERM leaves at once (status 1); what ran unfinished is
+    redelivered to the next worker."""
+    import signal
+    w = start_worker("-Q", queue, "-j", "1", "--prefetch", "1")
+    r = send(app, "m.sleep_ms", (3000, "late"), queue)
+    deadline = time.monotonic() + 30
+    while _ready_messages(rabbit, queue) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the worker holds it
+    w.proc.send_signal(signal.SIGTERM)
+    w.wait_for("warm shutdown")
+    w.proc.send_signal(signal.SIGTERM)
+    assert w.proc.wait(timeout=60) == 1
+    w2 = start_worker("-Q", queue, "-j", "1")
+    assert r.get(timeout=60) == "late"
+    assert w2.terminate() == 0, w2.log()
