@@ -626,7 +626,10 @@ on_done(struct worker *w, struct job *j)
 		w->failed++;
 		logf_("task %s[%s] failed: %s: %s", j->req.task, j->req.id,
 		    exc.type, exc.message);
-		reply(w, &j->req, "FAILURE", NULL, &exc);
+		/* Celery keeps no errors of ignored results either (its
+		 * task_store_errors_even_if_ignored is off by default). */
+		if (!j->req.ignore_result)
+			reply(w, &j->req, "FAILURE", NULL, &exc);
 	}
 	json_decref(result);
 	if (j->gen == w->gen) /* publishing may have lost the connection */
