@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
+#include "base/decimal.h"
 #include "testutil.h"
 
 static weft_pool *pools[3];

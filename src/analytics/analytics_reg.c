@@ -22,14 +22,13 @@
  * A partial is a PTR value that only these functions read; they check its
  * tag before using it.
  */
-#include "lib/analytics.h"
-#include "lib/lib.h"
+#include "analytics.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "base/alloc.h"
+#include "alloc.h"
 #include "weft/csv.h"
 #include "weft/registry.h"
 
@@ -367,7 +366,12 @@ r_array_vadd(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 int
 weft_registry_add_analytics(weft_registry *r)
 {
-	static const weft__builtin fns[] = {
+	static const struct {
+		const char *name;
+		weft_fn fn;
+		int min, max;
+		const char *help;
+	} fns[] = {
 		{ "csv.chunk", r_csv_chunk, 5, WEFT_ARGS_ANY,
 		    "csv.chunk(path, i, n, key, \"op:col\"...): aggregates of "
 		    "byte range i of n" },
@@ -392,5 +396,14 @@ weft_registry_add_analytics(weft_registry *r)
 	};
 	if (!r)
 		return WEFT_EINVAL;
-	return weft__register_table(r, fns, sizeof fns / sizeof fns[0]);
+	/* Through the public API, as a plugin would: the first error is
+	 * returned and the other functions are added anyway. */
+	int first = WEFT_OK;
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		int rc = weft_registry_add(r, fns[i].name, fns[i].fn, fns[i].min,
+		    fns[i].max, fns[i].help);
+		if (rc != WEFT_OK && first == WEFT_OK)
+			first = rc;
+	}
+	return first;
 }

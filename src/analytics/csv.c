@@ -3,9 +3,9 @@
  * graph of a query (one scan task per byte range, a merge tree, a finisher),
  * and the frame the finisher builds. The parsing itself is csv_scan.c.
  */
-#include "lib/analytics.h"
+#include "analytics.h"
 
-#include "base/alloc.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>

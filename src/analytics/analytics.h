@@ -4,8 +4,8 @@
  * reduction trees they are merged in. Only the public API is used to build
  * graphs, so that these functions are weft users like any other.
  */
-#ifndef WEFT_LIB_ANALYTICS_H
-#define WEFT_LIB_ANALYTICS_H
+#ifndef WEFT_ANALYTICS_ANALYTICS_H
+#define WEFT_ANALYTICS_ANALYTICS_H
 
 #include <math.h>
 #include <stddef.h>
@@ -228,9 +228,6 @@ int weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx,
 /* Byte range [*s, *e) of range idx (*e is UINT64_MAX for the last). */
 void weft__csv_range(
     const weft__csv_spec *sp, size_t idx, uint64_t *s, uint64_t *e);
-/* Correctly rounded decimal to double; 0 when [s, e) is not a number. */
-int weft__parse_f64(const char *s, const char *e, double *out);
-int weft__parse_i64(const char *s, const char *e, int64_t *out);
 
 struct weft_csv;
 struct weft_csv_query;
