@@ -166,13 +166,16 @@ weft__part_free(weft__part *p)
 	weft__free(p);
 }
 
+/* A copy of s[0..n); NULL only for a NULL s or no memory. A zero-size
+ * array that exists (the accumulators of a query with no value column)
+ * gets a copy too: a NULL there would read as no memory (issue 11.2). */
 static void *
 dup_mem(const void *s, size_t n)
 {
-	if (!s || !n)
+	if (!s)
 		return NULL;
 	void *d = weft__malloc(n);
-	if (d)
+	if (d && n)
 		memcpy(d, s, n);
 	return d;
 }

@@ -19,6 +19,7 @@
 
 #include "analytics/analytics.h"
 #include "base/decimal.h"
+#include "csvutil.h"
 #include "testutil.h"
 
 static weft_pool *pools[3];
@@ -80,26 +81,6 @@ printf_(struct buf *b, const char *fmt, ...)
 	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	put(b, tmp, (size_t)n);
-}
-
-static char *
-write_file(const char *s, size_t n)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = malloc(512);
-	snprintf(path, 512, "%s/weft-csv-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_true(write(fd, s, n) == (ssize_t)n);
-	close(fd);
-	return path;
-}
-
-static void
-drop_file(char *path)
-{
-	unlink(path);
-	free(path);
 }
 
 /* -- the random table and its reference ------------------------------------------ */
