@@ -70,6 +70,15 @@
  * and NaN are *missing*: left out of that column's count, sum, mean, min,
  * max, var and std (pandas' skipna). A missing group key is a bad row.
  *
+ * **A file that changes.** weft_csv_open() records the file's version
+ * (device, inode, size, modification time), and every task that reads the
+ * file checks it and reads no byte past the size measured then. A file
+ * changed in between (rows appended, truncated, rewritten, replaced under
+ * its name) fails the compute with "data.csv: file changed since it was
+ * opened" rather than give the rows of another version. In graph files,
+ * each csv.chunk task opens the file itself; csv.merge refuses partials
+ * read from two versions of it with the same message.
+ *
  * Thread-safety: a weft_csv is immutable after weft_csv_open(); several
  * graphs may use one at once. Free it whenever: the graphs built from it
  * keep what they need.

@@ -158,7 +158,12 @@ typedef struct weft__csv_spec {
 	unsigned flags;
 	size_t ncols;
 	char **names;
+	/* The version of the file the query reads, taken at open: every
+	 * task that opens the file again checks it (issue 11.4), and reads
+	 * no byte past `size`. */
 	uint64_t size;	     /* file size at open */
+	uint64_t dev, ino;
+	int64_t mtime_s, mtime_ns;
 	uint64_t data_start; /* first byte after the header */
 	uint64_t header_lines;
 	size_t nchunks;
@@ -225,6 +230,13 @@ int weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 /* Quote characters in range `idx`: WEFT_OK or WEFT_EIO with a message. */
 int weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx,
     uint64_t *count, char *msg, size_t msgsize);
+/* Opens sp->path for reading and checks that it is still the version
+ * measured at open (device, inode, size, modification time). The file
+ * descriptor, or -1 with a message ("data.csv: file changed since it was
+ * opened"). */
+int weft__csv_reopen(const weft__csv_spec *sp, char *msg, size_t msgsize);
+/* Whether two specs read the same version of the same file. */
+int weft__csv_same_version(const weft__csv_spec *a, const weft__csv_spec *b);
 /* Byte range [*s, *e) of range idx (*e is UINT64_MAX for the last). */
 void weft__csv_range(
     const weft__csv_spec *sp, size_t idx, uint64_t *s, uint64_t *e);

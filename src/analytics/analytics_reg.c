@@ -194,7 +194,22 @@ r_csv_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 		return weft_fail(ctx, "out of memory");
 	for (size_t i = 1; i < n; i++) {
 		const struct regpart *r = regpart_of(a[i]);
-		if (!r || r->pt->nval != m->nval || r->pt->key_type != m->key_type) {
+		const weft__csv_spec *a = weft_ptr_get(first->spec),
+				     *b = r ? weft_ptr_get(r->spec) : NULL;
+		/* Each csv.chunk opened the file itself: partials of two
+		 * versions of it would count rows twice or not at all. */
+		if (r && r->pt->nval == m->nval &&
+		    r->pt->key_type == m->key_type && a->nchunks == b->nchunks &&
+		    strcmp(a->path, b->path) == 0 &&
+		    !weft__csv_same_version(a, b)) {
+			weft__part_free(m);
+			return weft_fail(ctx,
+			    "csv.merge: %s: file changed since it was opened "
+			    "(argument %zu read another version of it)",
+			    a->path, i + 1);
+		}
+		if (!r || r->pt->nval != m->nval || r->pt->key_type != m->key_type ||
+		    a->nchunks != b->nchunks || strcmp(a->path, b->path) != 0) {
 			weft__part_free(m);
 			return weft_fail(ctx,
 			    "csv.merge: argument %zu is not a partial of the "

@@ -248,7 +248,11 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 			}
 			buf = t;
 		}
-		ssize_t k = pread(fd, buf + len, cap - len, (off_t)len);
+		/* Only the bytes measured by fstat: the version queries read. */
+		size_t want = cap - len;
+		if (size - len < want)
+			want = (size_t)(size - len);
+		ssize_t k = want ? pread(fd, buf + len, want, (off_t)len) : 0;
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -258,7 +262,7 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 			break;
 		}
 		len += (size_t)k;
-		eof = k == 0;
+		eof = k == 0 || len == size;
 		bom = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 		if (len == bom && eof) {
 			seterr(err, errsize, "%s: empty file (no header)", path);
@@ -296,6 +300,10 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 	sp->quote = qt;
 	sp->flags = opts->flags;
 	sp->size = size;
+	sp->dev = (uint64_t)st.st_dev;
+	sp->ino = (uint64_t)st.st_ino;
+	sp->mtime_s = (int64_t)st.st_mtim.tv_sec;
+	sp->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
 	sp->ncols = nf;
 	sp->names = names;
 	sp->key = -1;

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "weft/csv.h"
@@ -446,8 +447,10 @@ struct rd {
 	int fd;
 	char *buf;
 	size_t cap, len;
-	uint64_t off; /* file offset of buf[0] */
-	int eof;
+	uint64_t off;	/* file offset of buf[0] */
+	uint64_t end;	/* the file size at open: nothing past it is read */
+	int eof;	/* off + len == end */
+	int changed;	/* the file ended before `end` */
 };
 
 /* Drops buf[0..keep), then reads up to `want` more bytes. Leaves one byte
@@ -468,22 +471,29 @@ rd_fill(struct rd *r, size_t keep, size_t want)
 		r->buf = b;
 		r->cap = c;
 	}
+	/* Bytes appended since the open are not read. */
+	uint64_t pos = r->off + r->len;
+	if (pos >= r->end)
+		want = 0;
+	else if (r->end - pos < want)
+		want = (size_t)(r->end - pos);
 	size_t got = 0;
 	while (got < want) {
 		ssize_t k = pread(r->fd, r->buf + r->len + got, want - got,
-		    (off_t)(r->off + r->len + got));
+		    (off_t)(pos + got));
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			return WEFT_EIO;
 		}
-		if (k == 0) {
-			r->eof = 1;
-			break;
+		if (k == 0) { /* truncated since the open */
+			r->changed = 1;
+			return WEFT_EIO;
 		}
 		got += (size_t)k;
 	}
 	r->len += got;
+	r->eof = pos + got >= r->end;
 	memset(r->buf + r->len, 0, SLACK);
 	return WEFT_OK;
 }
@@ -794,14 +804,40 @@ last_nl(const char *buf, size_t from, size_t len)
 	return from;
 }
 
-static int
-open_file(const weft__csv_spec *sp, char *msg, size_t msgsize)
+int
+weft__csv_reopen(const weft__csv_spec *sp, char *msg, size_t msgsize)
 {
 	int fd = open(sp->path, O_RDONLY);
-	if (fd < 0)
+	struct stat st;
+	if (fd < 0) {
 		snprintf(msg, msgsize, "%s: cannot open: %s", sp->path,
 		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(msg, msgsize, "%s: cannot read its size: %s", sp->path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_dev != sp->dev || (uint64_t)st.st_ino != sp->ino ||
+	    (uint64_t)st.st_size != sp->size ||
+	    (int64_t)st.st_mtim.tv_sec != sp->mtime_s ||
+	    (int64_t)st.st_mtim.tv_nsec != sp->mtime_ns) {
+		snprintf(msg, msgsize, "%s: file changed since it was opened",
+		    sp->path);
+		close(fd);
+		return -1;
+	}
 	return fd;
+}
+
+int
+weft__csv_same_version(const weft__csv_spec *a, const weft__csv_spec *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+	    a->ino == b->ino && a->size == b->size &&
+	    a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns;
 }
 
 /* Moves r to the first record start at or after s (s > data_start). Sets
@@ -857,9 +893,13 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 		rc = WEFT_ENOMEM;
 		goto out;
 	}
-	if (s >= sp->size)
-		goto out; /* an empty range past the end */
-	r.fd = open_file(sp, msg, msgsize);
+	/* An empty range past the end reads nothing; range 0 still checks
+	 * the file's version, so that a query of a header-only file sees
+	 * rows appended since. */
+	if (s >= sp->size && idx > 0)
+		goto out;
+	r.end = sp->size;
+	r.fd = weft__csv_reopen(sp, msg, msgsize);
 	if (r.fd < 0) {
 		rc = WEFT_EIO;
 		goto out;
@@ -935,7 +975,10 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 	}
 	goto out;
 io:
-	if (rc == WEFT_EIO)
+	if (rc == WEFT_EIO && r.changed)
+		snprintf(msg, msgsize, "%s: file changed since it was opened",
+		    sp->path);
+	else if (rc == WEFT_EIO)
 		snprintf(msg, msgsize, "%s: read error: %s", sp->path,
 		    strerror(errno));
 out:
@@ -960,7 +1003,7 @@ weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx, uint64_t *count,
 		return WEFT_OK;
 	if (e > sp->size)
 		e = sp->size;
-	int fd = open_file(sp, msg, msgsize);
+	int fd = weft__csv_reopen(sp, msg, msgsize);
 	if (fd < 0)
 		return WEFT_EIO;
 	char *buf = weft__malloc(BLOCK);
@@ -977,8 +1020,12 @@ weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx, uint64_t *count,
 			rc = WEFT_EIO;
 			break;
 		}
-		if (k == 0)
+		if (k == 0) {
+			snprintf(msg, msgsize,
+			    "%s: file changed since it was opened", sp->path);
+			rc = WEFT_EIO;
 			break;
+		}
 		for (const char *p = buf, *end = buf + k;
 		     (p = memchr(p, sp->quote, (size_t)(end - p))) != NULL; p++)
 			n++;
