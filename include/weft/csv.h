@@ -38,7 +38,9 @@
  * **The dialect.** RFC 4180 with a choice of delimiter and quote: fields
  * separated by the delimiter, records by "\n" or "\r\n", a field may be
  * quoted, and a quote inside a quoted field is doubled. Blank lines are
- * skipped. A UTF-8 byte order mark before the header is skipped. The last
+ * skipped, before the header too (line numbers in messages count them). A
+ * UTF-8 byte order mark before the header is skipped. A NUL byte is not
+ * text: in the header it is refused, in a field it fails the row. The last
  * record may lack its newline.
  *
  * **Byte ranges.** The data (after the header) is cut into ranges of
@@ -65,8 +67,9 @@
  *
  * **Numbers and missing values.** FLOAT columns take decimal numbers in C
  * syntax ("1", "-2.5", "1e-3", "inf", "nan"), parsed with correct rounding
- * (the same double as strtod() in the C locale); INT columns take decimal
- * integers that fit int64_t. Surrounding spaces are allowed. An empty field
+ * (the same double as strtod() in the C locale; unlike strtod(), not
+ * hexadecimal: "0x10" is a bad value); INT columns take decimal integers
+ * that fit int64_t. Surrounding spaces are allowed. An empty field
  * and NaN are *missing*: left out of that column's count, sum, mean, min,
  * max, var and std (pandas' skipna). A missing group key is a bad row.
  *

@@ -545,11 +545,48 @@ row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Prints at most 40 bytes of a field for a message. */
-static int
-shown(const char *s, const char *e)
+/* A field as a message shows it: its first SHOW_MAX bytes, a quote,
+ * a backslash and a control byte (a NUL among them) escaped as \", \\ and
+ * \xNN, "..." when it is longer. `buf` holds SHOW_BUF bytes. */
+#define SHOW_MAX 40
+#define SHOW_BUF (4 * SHOW_MAX + 4)
+static const char *
+show(char *buf, const char *s, const char *e)
 {
-	return e - s > 40 ? 40 : (int)(e - s);
+	size_t k = 0;
+	for (const char *p = s; p < e && p < s + SHOW_MAX; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			buf[k++] = '\\';
+			buf[k++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7F) {
+			snprintf(buf + k, 5, "\\x%02X", ch);
+			k += 4;
+		} else {
+			buf[k++] = (char)ch;
+		}
+	}
+	if (e - s > SHOW_MAX)
+		for (int i = 0; i < 3; i++)
+			buf[k++] = '.';
+	buf[k] = 0;
+	return buf;
+}
+
+/* "column 'x': cannot parse "1.2.3" as a number", or the NUL byte that
+ * made a field unreadable (a binary file, or a text file in UTF-16). */
+static void
+bad_value(struct sc *c, uint64_t line, size_t col, const char *name,
+    const char *fs, const char *fe, const char *what)
+{
+	char sh[SHOW_BUF];
+	if (memchr(fs, '\0', (size_t)(fe - fs)))
+		row_error(c, line, col,
+		    "column '%s': a NUL byte in \"%s\" (not a text file?)",
+		    name, show(sh, fs, fe));
+	else
+		row_error(c, line, col, "column '%s': cannot parse \"%s\" as %s",
+		    name, show(sh, fs, fe), what);
 }
 
 /*
@@ -672,9 +709,8 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 				ok = weft__parse_f64(a, b, &v);
 			}
 			if (!ok) {
-				row_error(c, c->line + nl, (size_t)(fs - ls) + 1,
-				    "column '%s': cannot parse \"%.*s\" as %s",
-				    sp->names[col], shown(fs, fe), fs,
+				bad_value(c, c->line + nl, (size_t)(fs - ls) + 1,
+				    sp->names[col], fs, fe,
 				    sp->val_type[s] == WEFT_CSV_INT ?
 					"an integer" :
 					"a number");
@@ -685,13 +721,17 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 			if (sp->key_type == WEFT_CSV_INT) {
 				const char *a = fs, *b = fe;
 				trim(&a, &b);
-				if (!weft__parse_i64(a, b, &ikey)) {
+				if (a == b) {
 					row_error(c, c->line + nl,
 					    (size_t)(fs - ls) + 1,
-					    a == b ? "column '%s': missing key%.*s" :
-						     "column '%s': cannot parse "
-						     "\"%.*s\" as an integer",
-					    sp->names[col], shown(fs, fe), fs);
+					    "column '%s': missing key",
+					    sp->names[col]);
+					goto bad;
+				}
+				if (!weft__parse_i64(a, b, &ikey)) {
+					bad_value(c, c->line + nl,
+					    (size_t)(fs - ls) + 1, sp->names[col],
+					    fs, fe, "an integer");
 					goto bad;
 				}
 			} else if (esc) {

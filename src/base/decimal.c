@@ -34,10 +34,39 @@ p10l(int k)
 }
 #endif
 
+/* Whether [s, e) is ASCII `word`, in any case. */
+static int
+is_word(const char *s, const char *e, const char *word)
+{
+	for (; s < e && *word; s++, word++)
+		if ((*s | 0x20) != *word)
+			return 0;
+	return s == e && !*word;
+}
+
+/* strtod() also reads hexadecimal ("0x10", "0x1p3"), "nan(...)" and
+ * leading white space, none of which is a decimal number: only signs,
+ * digits, '.', 'e' and the words inf, infinity and nan get to it. */
+static int
+decimal_chars(const char *s, const char *e)
+{
+	const char *p = s + (s < e && (*s == '-' || *s == '+'));
+	if (is_word(p, e, "inf") || is_word(p, e, "infinity") ||
+	    is_word(p, e, "nan"))
+		return 1;
+	for (; p < e; p++)
+		if (!((unsigned)(*p - '0') < 10 || *p == '.' || *p == 'e' ||
+			*p == 'E' || *p == '-' || *p == '+'))
+			return 0;
+	return 1;
+}
+
 /* strtod() on a NUL-terminated copy: the slow path, correctly rounded. */
 static int
 slow_f64(const char *s, const char *e, double *out)
 {
+	if (!decimal_chars(s, e))
+		return 0;
 	char tmp[128];
 	size_t n = (size_t)(e - s);
 	char *b = n < sizeof tmp ? tmp : weft__malloc(n + 1);
