@@ -30,7 +30,7 @@
 
 #include <weft.h>
 
-#include "fuzz_spec.h"
+#include "fuzz_target.h"
 
 /* Bytes the library may allocate while one input runs (in total, frees are
  * not given back): enough for any small graph, too little for a graph that
@@ -348,7 +348,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 void
-fuzz_spec_cleanup(void)
+fuzz_target_cleanup(void)
 {
 	weft_pool_free(pool);
 	weft_registry_free(reg);

@@ -1,10 +1,10 @@
 /*
- * The entry points of the graph-file fuzz target (fuzz_spec.c), shared by
+ * The entry points of a fuzz target (fuzz_spec.c, fuzz_csv.c), shared by
  * libFuzzer and by the replay program (replay.c), which runs the same code
  * on saved inputs in every build.
  */
-#ifndef WEFT_FUZZ_SPEC_H
-#define WEFT_FUZZ_SPEC_H
+#ifndef WEFT_FUZZ_TARGET_H
+#define WEFT_FUZZ_TARGET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +15,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Frees what LLVMFuzzerInitialize made (the replay program calls it last,
  * so that a leak checker sees a clean exit). */
-void fuzz_spec_cleanup(void);
+void fuzz_target_cleanup(void);
 
 #endif
