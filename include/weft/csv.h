@@ -56,7 +56,10 @@
  * ("quoted field contains a newline; open with WEFT_CSV_MULTILINE").
  * With WEFT_CSV_MULTILINE the graph first counts the quotes of every range
  * (one cheap parallel pass), and each range task starts from the quote
- * parity of its start: such fields are then read correctly.
+ * parity of its start: such fields are then read correctly. A quote out
+ * of place (inside an unquoted field, or after a closing quote) then fails
+ * the compute even with WEFT_CSV_SKIP_BAD: the ranges after it would start
+ * from a parity that counted it.
  *
  * **Bad rows.** A row with the wrong number of fields, or a value that does
  * not parse as its column's type, fails the compute with the file, the
