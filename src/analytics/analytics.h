@@ -48,6 +48,14 @@ weft__dd_add_dd(weft__dd *a, weft__dd b)
 {
 	double s, e;
 	weft__two_sum(a->hi, b.hi, &s, &e);
+	/* An infinite (or NaN) sum is the answer, as it is when the terms
+	 * are added one by one: renormalising it with the inf - inf junk of
+	 * the low parts would make -inf + 1 a NaN (found by fuzz_csv). */
+	if (!isfinite(s)) {
+		a->hi = s;
+		a->lo = 0;
+		return;
+	}
 	e += a->lo + b.lo;
 	/* renormalise so that lo stays small next to hi */
 	weft__two_sum(s, e, &a->hi, &a->lo);

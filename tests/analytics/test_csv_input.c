@@ -250,6 +250,24 @@ multiline_stray_quote(void **state)
 	}
 }
 
+/* An infinite value ("-2e308" overflows) makes the sum and the mean
+ * infinite on any chunking: merging an infinite partial sum gave NaN
+ * (found by fuzz_csv). */
+static void
+infinite_sums(void **state)
+{
+	(void)state;
+	static const char s[] = "key,x\n1,1\n1,-2e308\n1,3\n1,4\n1,5\n";
+	for (size_t cb = 1; cb < sizeof s; cb++) {
+		double sum;
+		char err[512];
+		assert_int_equal(
+		    query_text(s, sizeof s - 1, cb, &sum, err, sizeof err),
+		    WEFT_OK);
+		CHECK(isinf(sum) && sum < 0, "chunk %zu: sum %g\n", cb, sum);
+	}
+}
+
 int
 main(void)
 {
@@ -260,6 +278,7 @@ main(void)
 		cmocka_unit_test(nul_in_field),
 		cmocka_unit_test(only_decimal_numbers),
 		cmocka_unit_test(multiline_stray_quote),
+		cmocka_unit_test(infinite_sums),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	weft_shutdown();
