@@ -249,6 +249,14 @@ int weft__csv_same_version(const weft__csv_spec *a, const weft__csv_spec *b);
 void weft__csv_range(
     const weft__csv_spec *sp, size_t idx, uint64_t *s, uint64_t *e);
 
+/* Text from a file as a one-line message shows it: its first
+ * WEFT__SHOW_MAX bytes, with a quote, a backslash and a control byte (a
+ * NUL, a newline) escaped as \", \\ and \xNN, and "..." when it is longer.
+ * `buf` holds WEFT__SHOW_BUF bytes; returns it. */
+#define WEFT__SHOW_MAX 40
+#define WEFT__SHOW_BUF (4 * WEFT__SHOW_MAX + 4)
+const char *weft__csv_show(char *buf, const char *s, const char *e);
+
 struct weft_csv;
 struct weft_csv_query;
 /* The spec of query q on c (free with weft__csv_spec_free). Errors as

@@ -344,10 +344,12 @@ check_names(char **names, size_t n, const char *path, uint64_t line,
 		size_t j = weft__hash_mem(names[i], len) & (ns - 1);
 		for (; set[j]; j = (j + 1) & (ns - 1))
 			if (strcmp(names[set[j] - 1], names[i]) == 0) {
+				char nm[WEFT__SHOW_BUF];
 				seterr(err, errsize,
 				    "%s:%llu: header: duplicate column name "
 				    "'%s'",
-				    path, (unsigned long long)line, names[i]);
+				    path, (unsigned long long)line,
+				    weft__csv_show(nm, names[i], names[i] + len));
 				rc = WEFT_EPARSE;
 				break;
 			}

@@ -565,16 +565,11 @@ row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A field as a message shows it: its first SHOW_MAX bytes, a quote,
- * a backslash and a control byte (a NUL among them) escaped as \", \\ and
- * \xNN, "..." when it is longer. `buf` holds SHOW_BUF bytes. */
-#define SHOW_MAX 40
-#define SHOW_BUF (4 * SHOW_MAX + 4)
-static const char *
-show(char *buf, const char *s, const char *e)
+const char *
+weft__csv_show(char *buf, const char *s, const char *e)
 {
 	size_t k = 0;
-	for (const char *p = s; p < e && p < s + SHOW_MAX; p++) {
+	for (const char *p = s; p < e && p < s + WEFT__SHOW_MAX; p++) {
 		unsigned char ch = (unsigned char)*p;
 		if (ch == '"' || ch == '\\') {
 			buf[k++] = '\\';
@@ -586,7 +581,7 @@ show(char *buf, const char *s, const char *e)
 			buf[k++] = (char)ch;
 		}
 	}
-	if (e - s > SHOW_MAX)
+	if (e - s > WEFT__SHOW_MAX)
 		for (int i = 0; i < 3; i++)
 			buf[k++] = '.';
 	buf[k] = 0;
@@ -599,14 +594,15 @@ static void
 bad_value(struct sc *c, uint64_t line, size_t col, const char *name,
     const char *fs, const char *fe, const char *what)
 {
-	char sh[SHOW_BUF];
+	char sh[WEFT__SHOW_BUF], nm[WEFT__SHOW_BUF];
+	weft__csv_show(nm, name, name + strlen(name));
 	if (memchr(fs, '\0', (size_t)(fe - fs)))
 		row_error(c, line, col,
-		    "column '%s': a NUL byte in \"%s\" (not a text file?)",
-		    name, show(sh, fs, fe));
+		    "column '%s': a NUL byte in \"%s\" (not a text file?)", nm,
+		    weft__csv_show(sh, fs, fe));
 	else
 		row_error(c, line, col, "column '%s': cannot parse \"%s\" as %s",
-		    name, show(sh, fs, fe), what);
+		    nm, weft__csv_show(sh, fs, fe), what);
 }
 
 /* Adds a parsed row (its values in c->vals, its key) to the partial.
@@ -966,10 +962,12 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 				const char *a = fs, *b = fe;
 				trim(&a, &b);
 				if (a == b) {
+					char nm[WEFT__SHOW_BUF];
+					const char *n = sp->names[col];
 					row_error(c, c->line + nl,
 					    (size_t)(fs - ls) + 1,
 					    "column '%s': missing key",
-					    sp->names[col]);
+					    weft__csv_show(nm, n, n + strlen(n)));
 					goto bad;
 				}
 				if (!weft__parse_i64(a, b, &ikey)) {
