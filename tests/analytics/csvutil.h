@@ -1,4 +1,5 @@
-/* Temporary files for the CSV tests. */
+/* Helpers of the CSV tests: temporary files, and a check that says why.
+ * Include after <cmocka.h>. */
 #ifndef WEFT_TEST_CSVUTIL_H
 #define WEFT_TEST_CSVUTIL_H
 
@@ -28,5 +29,14 @@ drop_file(char *path)
 	unlink(path);
 	free(path);
 }
+
+/* Fails the test with a message (printf-style) when cond is false. */
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			print_error(__VA_ARGS__);                             \
+			fail();                                               \
+		}                                                             \
+	} while (0)
 
 #endif

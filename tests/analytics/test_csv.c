@@ -249,14 +249,6 @@ close_ulps(double got, double want, double k, double sabs)
 	return fabs(got - want) <= k * ulp(want) + 0x1.0p-90 * sabs;
 }
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			print_error(__VA_ARGS__);                             \
-			fail();                                               \
-		}                                                             \
-	} while (0)
-
 static const weft_csv_agg aggs[] = {
 	{ "x", WEFT_AGG_COUNT, WEFT_CSV_FLOAT },
 	{ "x", WEFT_AGG_SUM, WEFT_CSV_FLOAT },

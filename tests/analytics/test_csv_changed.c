@@ -21,14 +21,6 @@
 #include "csvutil.h"
 #include "testutil.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			print_error(__VA_ARGS__);                             \
-			fail();                                               \
-		}                                                             \
-	} while (0)
-
 static char *
 rows(int n)
 {

@@ -17,14 +17,6 @@
 #include "csvutil.h"
 #include "testutil.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			print_error(__VA_ARGS__);                             \
-			fail();                                               \
-		}                                                             \
-	} while (0)
-
 /* Opens s[0..n) as a file: the code, and the message in err. */
 static int
 open_text(const char *s, size_t n, unsigned flags, weft_csv **c, char *err,

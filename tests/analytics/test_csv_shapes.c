@@ -112,14 +112,6 @@ want(const struct ref *r, weft_csv_agg a)
 	}
 }
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			print_error(__VA_ARGS__);                             \
-			fail();                                               \
-		}                                                             \
-	} while (0)
-
 static const weft_csv_agg count_rows[] = { { NULL, WEFT_AGG_COUNT, 0 } };
 static const weft_csv_agg count_x[] = { { "x", WEFT_AGG_COUNT, 0 } };
 static const weft_csv_agg sum_x[] = { { "x", WEFT_AGG_SUM, 0 } };

@@ -42,19 +42,6 @@
 static weft_pool *pool;
 static char path[512];
 
-#define CHECK(c)                                                             \
-	do {                                                                 \
-		if (!(c))                                                    \
-			broken(__LINE__, #c);                                \
-	} while (0)
-
-static _Noreturn void
-broken(int line, const char *what)
-{
-	fprintf(stderr, "fuzz_csv.c:%d: broken promise: %s\n", line, what);
-	abort();
-}
-
 static void
 drop_path(void)
 {
