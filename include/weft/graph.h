@@ -165,6 +165,75 @@ WEFT_API int weft_graph_errcode(const weft_graph *g);
 /** Forgets the last error. */
 WEFT_API void weft_graph_clear_error(weft_graph *g);
 
+/* -- a read-only view ----------------------------------------------------- */
+
+/**
+ * What weft_node_view_get() tells about one node. The pointers in it are
+ * borrowed from the graph: `key` stays valid until the graph is next
+ * changed (a delayed call may move the key storage) or freed.
+ */
+typedef struct weft_node_view {
+	/** The node's function (an internal one for weft_getitem nodes). */
+	weft_fn fn;
+	/** Its number of arguments (read each with weft_node_arg()). */
+	size_t nargs;
+	/** Its key; NULL when unnamed (the default key, "node-<index>", is
+	 *  what weft_node_key() writes). */
+	const char *key;
+	/** Its priority (weft_node_set_priority(); 0 by default). */
+	int priority;
+	/** 1 when it has a persisted result (weft_persist()), else 0. */
+	int persisted;
+} weft_node_view;
+
+/**
+ * The `i`-th node of `g` in creation order, or WEFT_NODE_NONE when `i` is
+ * out of range (or `g` is NULL). A node can only refer to nodes made before
+ * it, so creation order is a topological order: walking i = 0, 1, ...
+ * visits every node after all its inputs.
+ *
+ * The view functions only read the graph. They are safe from any number of
+ * threads at once, and while a compute of `g` runs (which changes no node),
+ * but not while a thread builds `g` (weft_delayed and friends) or frees it.
+ */
+WEFT_API weft_node weft_graph_node(const weft_graph *g, size_t i);
+
+/** The index of `n` in `g` (its creation order), or (size_t)-1 when `n` is
+ *  not a node of `g` (WEFT_NODE_NONE, another graph's node, NULL `g`). */
+WEFT_API size_t weft_node_index(const weft_graph *g, weft_node n);
+
+/** Fills `*out` with what `n` is. WEFT_OK, or WEFT_EINVAL when `n` is not a
+ *  node of `g` or `out` is NULL (then `*out` is unchanged). */
+WEFT_API int weft_node_view_get(
+    const weft_graph *g, weft_node n, weft_node_view *out);
+
+/**
+ * Argument `i` of node `n`: a reference (weft_arg_is_ref(), weft_arg_node())
+ * or a literal (weft_arg_value()). A literal is BORROWED from the graph: do
+ * not release it; retain it to keep it, e.g. to pass it to a delayed call
+ * of another graph (`weft_lit(weft_value_retain(weft_arg_value(&a)))`).
+ * It lives as long as the graph. WEFT_OK, or WEFT_EINVAL when `n` is not a
+ * node of `g`, `i` is not below its nargs, or `out` is NULL.
+ */
+WEFT_API int weft_node_arg(
+    const weft_graph *g, weft_node n, size_t i, weft_arg *out);
+
+/** The persisted result of `n`, BORROWED (valid until it is released or
+ *  the graph freed): WEFT_OK, WEFT_ENOTFOUND when `n` has none, WEFT_EINVAL
+ *  when `n` is not a node of `g` or `out` is NULL. */
+WEFT_API int weft_node_persisted_value(
+    const weft_graph *g, weft_node n, weft_value *out);
+
+/** 1 when `a` is a reference to a node (weft_ref()), else 0 (a literal,
+ *  or NULL). */
+WEFT_API int weft_arg_is_ref(const weft_arg *a);
+/** The node a reference argument refers to; WEFT_NODE_NONE for a literal
+ *  or NULL. */
+WEFT_API weft_node weft_arg_node(const weft_arg *a);
+/** The value of a literal argument, borrowed from whoever holds `a` (for
+ *  an arg from weft_node_arg(), the graph); NIL for a reference or NULL. */
+WEFT_API weft_value weft_arg_value(const weft_arg *a);
+
 /* -- more ways to build --------------------------------------------------- */
 
 /**
