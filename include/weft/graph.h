@@ -38,16 +38,25 @@ typedef struct weft_ctx weft_ctx;
 struct weft_opts;
 struct weft_trace;
 
-/** A handle to a node of one graph. Cheap to copy; valid while the graph
- *  lives. The id encodes the graph, so a node of another graph is caught. */
+/**
+ * A handle to a node of one graph. Cheap to copy; valid while the graph
+ * lives. Treat `id` as private: it holds the graph's serial number (from a
+ * process-wide counter) and the node's index, so a node of any other live
+ * graph is refused with WEFT_EINVAL ("not a node of this graph"), whatever
+ * the number of graphs. The one residual limit: serials are 32 bits, so a
+ * node could pass for a node of a graph created 4,294,967,295 graphs after
+ * its own, in the same process, if both are still alive.
+ */
 typedef struct weft_node {
-	uint32_t id;
+	uint64_t id;
 } weft_node;
 
 /** The node no successful call returns (id 0). */
 #define WEFT_NODE_NONE ((weft_node) { 0 })
-/** The most nodes one graph holds. */
-#define WEFT_MAX_NODES ((size_t)0xFFFFFF)
+/** The most nodes one graph holds (2^32 - 1); memory is the real limit
+ *  (see README "Memory": tens of bytes per node and per argument). The
+ *  arguments of all nodes of a graph together are limited likewise. */
+#define WEFT_MAX_NODES ((size_t)0xFFFFFFFFu)
 
 /** True when `n` is not WEFT_NODE_NONE. */
 static inline int
@@ -80,7 +89,7 @@ WEFT_API weft_arg weft_ref(weft_node n);
 WEFT_API weft_arg weft_lit(weft_value v);
 
 #ifndef __cplusplus
-/* In C, both are built in place: a call returning the 24-byte struct
+/* In C, both are built in place: a call returning the 32-byte struct
  * through memory cost more than the rest of a delayed call. The functions
  * remain for other languages and for taking their address. */
 #define weft_ref(n) ((weft_arg) { 1, (n), { 0, { 0 }, { 0 } } })

@@ -91,14 +91,14 @@ weft__same_call(
 	if (nd->fn != fn || nd->nargs != nargs)
 		return 0;
 	const uint32_t *a = g->args + nd->arg0;
+	const weft_value *lit = g->lits + nd->lit0;
 	for (size_t k = 0; k < nargs; k++) {
 		if (args[k].kind == 2) {
-			if (!(a[k] & WEFT__ARG_LIT) ||
-			    !weft_value_equal(g->lits[a[k] & ~WEFT__ARG_LIT],
-				args[k].lit))
+			if (a[k] != WEFT__LIT ||
+			    !weft_value_equal(*lit++, args[k].lit))
 				return 0;
-		} else if ((a[k] & WEFT__ARG_LIT) ||
-		    a[k] != (args[k].node.id & WEFT__INDEX_MASK)) {
+		} else if (a[k] == WEFT__LIT ||
+		    a[k] != (uint32_t)args[k].node.id) {
 			return 0;
 		}
 	}
@@ -119,7 +119,7 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 		} else if (args[k].kind == 1 &&
 		    weft__graph_index(g, args[k].node) != WEFT__NONE) {
 			const char *key = weft__graph_key(g,
-			    args[k].node.id & WEFT__INDEX_MASK, kb, sizeof kb);
+			    (uint32_t)args[k].node.id, kb, sizeof kb);
 			h = weft__hash_bytes(weft__mix(h, 1), key, strlen(key));
 		} else {
 			return weft_delayed(g, fn, nargs, args); /* error */
@@ -130,7 +130,7 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 	snprintf(key, sizeof key, "%s-%016" PRIx64, name, h);
 	weft_node old = weft_graph_find(g, key);
 	if (weft_node_ok(old)) {
-		uint32_t i = old.id & WEFT__INDEX_MASK;
+		uint32_t i = (uint32_t)old.id;
 		if (!weft__same_call(g, i, fn, nargs, args)) {
 			weft__graph_set_error(g, WEFT_EINVAL,
 			    "delayed_pure: key '%s' collides with another call",
@@ -172,7 +172,7 @@ weft_getitem(weft_graph *g, weft_node n, size_t i)
 	char kb[200], key[256];
 	if (g && weft__graph_index(g, n) != WEFT__NONE) {
 		snprintf(key, sizeof key, "getitem-%s-%zu",
-		    weft__graph_key(g, n.id & WEFT__INDEX_MASK, kb, sizeof kb), i);
+		    weft__graph_key(g, (uint32_t)n.id, kb, sizeof kb), i);
 		weft_node old = weft_graph_find(g, key);
 		if (weft_node_ok(old))
 			return old;

@@ -46,9 +46,10 @@ weft_node_arg(const weft_graph *g, weft_node n, size_t i, weft_arg *out)
 	uint32_t k = g ? weft__graph_index(g, n) : WEFT__NONE;
 	if (k == WEFT__NONE || !out || i >= g->nodes[k].nargs)
 		return WEFT_EINVAL;
-	uint32_t slot = g->args[g->nodes[k].arg0 + i];
-	if (slot & WEFT__ARG_LIT) {
-		weft_arg a = { 2, { 0 }, g->lits[slot & ~WEFT__ARG_LIT] };
+	const weft__node *nd = &g->nodes[k];
+	uint32_t slot = g->args[nd->arg0 + i];
+	if (slot == WEFT__LIT) {
+		weft_arg a = { 2, { 0 }, *weft__graph_lit(g, nd, (uint32_t)i) };
 		*out = a;
 	} else {
 		weft_arg a = { 1, weft__graph_node(g, slot),

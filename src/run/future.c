@@ -58,7 +58,7 @@ weft__check(weft_graph *g, size_t n, const weft_node *targets,
 	if (n > 0 && !targets)
 		return weft__graph_set_error(g, WEFT_EINVAL,
 		    "compute: %zu targets but a NULL targets array", n);
-	if (n > WEFT_MAX_NODES * 4)
+	if (n >= UINT32_MAX) /* target positions are 32-bit */
 		return weft__graph_set_error(g, WEFT_EINVAL,
 		    "compute: %zu targets is too many", n);
 	if (opts && (opts->flags & ~(unsigned)WEFT__KNOWN_FLAGS))
@@ -356,7 +356,7 @@ weft_persist(weft_graph *g, size_t n, const weft_node *targets,
 	int rc = weft_compute(g, n, targets, res, opts);
 	for (size_t i = 0; rc == WEFT_OK && i < n; i++) {
 		rc = weft__graph_persist_set(
-		    g, targets[i].id & WEFT__INDEX_MASK, res[i]);
+		    g, (uint32_t)targets[i].id, res[i]);
 		res[i] = weft_nil();
 		if (rc != WEFT_OK)
 			weft__graph_set_error(g, rc, "persist: out of memory");

@@ -121,9 +121,9 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		}
 	}
 	const uint32_t *a = g->args + nd->arg0;
+	const weft_value *lit = g->lits + nd->lit0;
 	for (uint32_t i = 0; i < nd->nargs; i++)
-		argv[i] = (a[i] & WEFT__ARG_LIT) ? g->lits[a[i] & ~WEFT__ARG_LIT]
-						 : r->slots[a[i]].result;
+		argv[i] = a[i] == WEFT__LIT ? *lit++ : r->slots[a[i]].result;
 	/* The task writes straight into the result slot (NIL from calloc):
 	 * copying a just-returned value out of a local missed store
 	 * forwarding and stalled every task. */
@@ -171,7 +171,7 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
 {
 	const uint32_t *a = r->g->args + nd->arg0;
 	for (uint32_t i = 0; i < nd->nargs; i++) {
-		if (a[i] & WEFT__ARG_LIT)
+		if (a[i] == WEFT__LIT)
 			continue;
 		weft__slot *s = &r->slots[a[i]];
 		if (s->flags & WEFT__F_TARGET)
@@ -303,9 +303,10 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 	if (!(arg & WEFT__RANGE)) {
 		weft__run_node(r, (uint32_t)arg, w, &tb);
 	} else {
+		/* a range of root units [lo, hi): see weft__run_prepare */
 		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
 		uint32_t hi = (uint32_t)arg & 0x3FFFFFF;
-		while (hi - lo > r->grain) {
+		while ((uint64_t)(hi - lo) * r->unit > r->grain && hi - lo > 1) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			weft__worker_push(w,
 			    weft__job(r->handler,
@@ -313,7 +314,10 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 			weft__notify(r->pool);
 			hi = mid;
 		}
-		for (uint32_t i = lo; i < hi; i++)
+		size_t end = (size_t)hi * r->unit;
+		if (end > r->nroots)
+			end = r->nroots;
+		for (size_t i = (size_t)lo * r->unit; i < end; i++)
 			weft__run_node(r, r->roots[i], w, &tb);
 	}
 	/* after this the run may be gone */
@@ -399,7 +403,7 @@ weft__setup(weft__run *r)
 		const uint32_t *a = g->args + nd->arg0;
 		uint32_t np = 0;
 		for (uint32_t i = 0; i < nd->nargs; i++) {
-			if (a[i] & WEFT__ARG_LIT)
+			if (a[i] == WEFT__LIT)
 				continue;
 			weft__slot *in = &r->slots[a[i]];
 			weft_atomic_store_relaxed(
@@ -509,6 +513,9 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 	 * than a small task (SCHEDULER.md §2a). */
 	size_t per = r->nroots / (16 * (size_t)weft_pool_threads(r->pool));
 	r->grain = per < 1 ? 1 : per > 64 ? 64 : (uint32_t)per;
+	/* A range job holds 25 bits per end: past 2^25 roots, its ends count
+	 * units of several roots. */
+	r->unit = (uint32_t)(r->nroots >> 25) + 1;
 	return WEFT_OK;
 }
 
@@ -529,7 +536,8 @@ weft__run_start(weft__run *r)
 		    "compute: %u computes already run on this pool",
 		    WEFT__MAX_HANDLERS - 2);
 	rc = weft__submit(r->pool,
-	    weft__job(r->handler, WEFT__RANGE | (uint64_t)r->nroots));
+	    weft__job(r->handler,
+		WEFT__RANGE | (uint64_t)((r->nroots + r->unit - 1) / r->unit)));
 	if (rc != WEFT_OK) {
 		weft__handler_remove(r->pool, r->handler);
 		r->handler = 0;

@@ -46,6 +46,7 @@ typedef struct weft__run {
 	size_t nroots;
 	uint32_t hi;	/* highest node index in the run; slots[0..hi] */
 	uint32_t grain; /* roots run in a row by one job, once split */
+	uint32_t unit;	/* roots per unit of a range job */
 	uint32_t handler;
 	uint32_t ntasks; /* nodes that will run */
 	unsigned flags;
