@@ -85,7 +85,9 @@ typedef struct weft_arg {
 /** An argument that is the result of node `n`. */
 WEFT_API weft_arg weft_ref(weft_node n);
 /** A literal argument. The graph takes ownership of `v` when the arg is
- *  passed to a delayed call (even when that call fails). */
+ *  passed to a delayed call (even when that call fails). The NIL of a
+ *  failed constructor (weft_value_failed(), e.g. weft_str() out of memory)
+ *  makes that call fail with WEFT_ENOMEM rather than pass for a NIL. */
 WEFT_API weft_arg weft_lit(weft_value v);
 
 #ifndef __cplusplus
@@ -107,7 +109,8 @@ WEFT_API void weft_graph_free(weft_graph *g);
 /**
  * Adds the deferred call `fn(args[0..nargs))` and returns its node, or
  * WEFT_NODE_NONE on error (no memory, NULL fn, a ref to another graph, to
- * WEFT_NODE_NONE, or the graph is full); weft_graph_error() says which.
+ * WEFT_NODE_NONE, a literal that a failed constructor returned, or the
+ * graph is full); weft_graph_error() says which.
  * Literals in `args` are owned by the graph from now on, also on failure.
  * `args` itself is only read. Any number of arguments is allowed.
  */

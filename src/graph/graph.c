@@ -289,6 +289,12 @@ weft__check_args(
 	*nlit = 0;
 	for (size_t i = 0; i < nargs; i++) {
 		if (args[i].kind == 2) {
+			if (weft_value_failed(args[i].lit))
+				return weft__graph_set_error(g, WEFT_ENOMEM,
+				    "delayed: argument %zu is the NIL of a "
+				    "failed value constructor (out of memory "
+				    "or bad input)",
+				    i);
 			(*nlit)++;
 			continue;
 		}

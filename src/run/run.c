@@ -155,6 +155,13 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		weft__ctx_wait_children(&ctx);
 	if (argv != stackargs)
 		weft__free(argv);
+	if (rc == WEFT_OK && out->type == WEFT_NIL &&
+	    weft_value_failed(*out)) {
+		/* a failed constructor's NIL must not pass for a result */
+		weft_fail(&ctx, "the task returned the NIL of a failed value "
+				"constructor (out of memory?)");
+		rc = WEFT_ENOMEM;
+	}
 	if (rc != WEFT_OK) {
 		weft_value_release(out);
 		weft__record_failure(r, &ctx, rc);
