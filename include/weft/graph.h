@@ -21,7 +21,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "errno.h"
 #include "value.h"
@@ -35,8 +34,6 @@ extern "C" {
 typedef struct weft_graph weft_graph;
 /** What a running task gets: its key, its worker, the way to report errors. */
 typedef struct weft_ctx weft_ctx;
-struct weft_opts;
-struct weft_trace;
 
 /**
  * A handle to a node of one graph. Cheap to copy; valid while the graph
@@ -260,14 +257,6 @@ WEFT_API weft_node weft_delayed_pure(
     weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args);
 
 /**
- * A cheap node that takes item `i` of node `n`'s result, which must be a
- * WEFT_LIST (or item i of an F64S, as a FLOAT): Dask's `nout`. A wrong type
- * or index fails that node at compute time with a clear message.
- * getitem nodes of the same (n, i) are the same node.
- */
-WEFT_API weft_node weft_getitem(weft_graph *g, weft_node n, size_t i);
-
-/**
  * Sets a priority hint on `n` (default 0). Among tasks that are ready at
  * the same time on one worker, higher priority runs first; roots are
  * started in priority order. Otherwise weft runs depth-first in creation
@@ -276,49 +265,14 @@ WEFT_API weft_node weft_getitem(weft_graph *g, weft_node n, size_t i);
  */
 WEFT_API int weft_node_set_priority(weft_graph *g, weft_node n, int priority);
 
-/**
- * Computes `targets[0..n)` like weft_compute() (opts may be NULL) and keeps
- * their results in the graph: later computes use them as ready values and
- * do not rerun their ancestors. Returns the compute's code; nothing is
- * kept on an error.
- */
-WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
-    const struct weft_opts *opts);
-
-/** Drops the kept results of `nodes[0..n)` (n == 0: of every node).
+/** Drops the kept results (weft_persist(), weft/compute.h) of
+ *  `nodes[0..n)` (n == 0: of every node).
  *  Returns how many were dropped. */
 WEFT_API size_t weft_release_persisted(
     weft_graph *g, size_t n, const weft_node *nodes);
 
 /** 1 when `n` has a persisted result, else 0. */
 WEFT_API int weft_is_persisted(const weft_graph *g, weft_node n);
-
-/**
- * Writes the graph in Graphviz DOT: one box per node labelled with its key
- * and function name, an edge per reference, persisted nodes doubled and
- * grey. With a trace (weft/trace.h, may be NULL), nodes are filled with
- * their worker's colour. WEFT_OK, WEFT_EIO on a write error, WEFT_EINVAL.
- */
-WEFT_API int weft_graph_write_dot(
-    const weft_graph *g, FILE *f, const struct weft_trace *trace);
-
-/* -- inside a running task ----------------------------------------------- */
-
-/**
- * Records a message for the running task's failure and returns WEFT_ETASK,
- * so a task can `return weft_fail(ctx, "bad row %zu", i);`. The message is
- * truncated to 1000 bytes. The compute reports it with the node's key.
- */
-WEFT_API int weft_fail(weft_ctx *ctx, const char *fmt, ...) WEFT_PRINTF(2, 3);
-/** The index of the worker running the task (0-based), or -1 off the pool. */
-WEFT_API int weft_ctx_worker(const weft_ctx *ctx);
-/** The running task's node. */
-WEFT_API weft_node weft_ctx_node(const weft_ctx *ctx);
-/** The running task's key (see weft_node_key); valid during the task. */
-WEFT_API const char *weft_ctx_key(weft_ctx *ctx);
-/** 1 when the task's compute has been canceled or has failed elsewhere: a
- *  long task may poll it and return early (its result is not used). */
-WEFT_API int weft_ctx_canceled(const weft_ctx *ctx);
 
 #ifdef __cplusplus
 }
