@@ -3,7 +3,9 @@
 # weft symbol a core layer uses is defined in that layer or one below it.
 # The include directories stop a wrong #include; this stops a call to a
 # higher layer declared through a public header (the graph layer calling
-# weft_trace_get, say). Usage: check.sh BUILD_DIR
+# weft_trace_get, say). Also symbol hygiene: the static library defines
+# only weft_ and weft__ names (anything else could clash in a user's
+# program). Usage: check.sh BUILD_DIR
 set -eu
 b=$1
 order="base sched graph run"
@@ -26,4 +28,12 @@ for layer in $order; do
 	done
 done
 [ $status -eq 0 ] && echo "layers: base < sched < graph < run hold"
+others=$(nm -g --defined-only "$b/src/libweft.a" | awk 'NF == 3 { print $3 }' |
+	grep -v '^weft_' | sort -u)
+if [ -n "$others" ]; then
+	echo "libweft.a defines names without the weft_ prefix:" $others >&2
+	status=1
+else
+	echo "libweft.a: only weft_ and weft__ names"
+fi
 exit $status
