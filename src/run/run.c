@@ -23,6 +23,7 @@
 
 #include "base/alloc.h"
 #include "base/futex.h"
+#include "base/sort.h"
 #include "graph/value.h"
 #include "run/run.h"
 #include "weft/task.h"
@@ -334,20 +335,14 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 
 /* -- setup -------------------------------------------------------------------- */
 
-static const weft_graph *weft__sort_graph;
-
+/* Roots by priority, higher first; creation order among equals. */
 static int
-weft__root_cmp(const void *a, const void *b)
+root_before(const void *ctx, uint32_t x, uint32_t y)
 {
-	/* higher priority first; creation order among equals */
-	int32_t pa = weft__graph_prio(weft__sort_graph, *(const uint32_t *)a);
-	int32_t pb = weft__graph_prio(weft__sort_graph, *(const uint32_t *)b);
-	if (pa != pb)
-		return pa > pb ? -1 : 1;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
+	const weft_graph *g = ctx;
+	int32_t px = weft__graph_prio(g, x), py = weft__graph_prio(g, y);
+	return px != py ? px > py : x < y;
 }
-static pthread_mutex_t weft__sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * Marks the targets and, in one reverse sweep over the indexes (a
@@ -445,12 +440,8 @@ weft__setup(weft__run *r)
 		r->roots[i] = r->roots[j - 1];
 		r->roots[j - 1] = t;
 	}
-	if (g->prio && r->nroots > 1) {
-		pthread_mutex_lock(&weft__sort_mu);
-		weft__sort_graph = g;
-		qsort(r->roots, r->nroots, sizeof *r->roots, weft__root_cmp);
-		pthread_mutex_unlock(&weft__sort_mu);
-	}
+	if (g->prio && r->nroots > 1)
+		weft__sort_u32(r->roots, r->nroots, root_before, g);
 	return WEFT_OK;
 }
 
