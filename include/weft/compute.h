@@ -32,6 +32,11 @@ typedef struct weft_task_info {
  * starts and ends the compute (start/finish), so they must be thread-safe
  * and quick. When `opts->callbacks` is NULL nothing is timed or formatted:
  * a compute without callbacks pays one predictable branch per task.
+ *
+ * When weft_compute() fails before any task can start (WEFT_EINVAL, or
+ * WEFT_ENOMEM during set-up), no callback is called. Otherwise `start` is
+ * called once and `finish` once, with the compute's result, also when it is
+ * WEFT_ETASK or WEFT_ECANCELED.
  */
 typedef struct weft_callbacks {
 	void (*start)(void *ud, size_t ntasks); /**< before any task runs */

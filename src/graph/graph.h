@@ -121,8 +121,12 @@ weft__graph_persisted(const weft_graph *g, uint32_t i)
  * is released on error). */
 int weft__graph_persist_set(weft_graph *g, uint32_t i, weft_value v);
 
-/* A short name for a function: its symbol, or "fn" (static storage or buf). */
+/* The symbol of a function, written into buf, when the dynamic linker
+ * knows it (an exported function); NULL otherwise. */
 const char *weft__fn_name(weft_fn fn, char *buf, size_t size);
+/* A label for a function: its symbol, else "module+0xOFFSET" (a static
+ * function, for addr2line), else "fn@ADDRESS". Written into buf. */
+const char *weft__fn_label(weft_fn fn, char *buf, size_t size);
 
 /* The key of node `i` (named, or the default "node-<i>"). */
 const char *weft__graph_key(

@@ -18,12 +18,31 @@ weft__fn_name(weft_fn fn, char *buf, size_t size)
 	Dl_info info;
 	/* dladdr finds exported symbols; static functions show up as the
 	 * nearest exported one, so check that the address matches. */
-	if (dladdr((void *)(uintptr_t)fn, &info) && info.dli_sname &&
+	if (fn && dladdr((void *)(uintptr_t)fn, &info) && info.dli_sname &&
 	    info.dli_saddr == (void *)(uintptr_t)fn) {
 		snprintf(buf, size, "%s", info.dli_sname);
 		return buf;
 	}
-	snprintf(buf, size, "fn");
+	return NULL;
+}
+
+const char *
+weft__fn_label(weft_fn fn, char *buf, size_t size)
+{
+	if (weft__fn_name(fn, buf, size))
+		return buf;
+	Dl_info info;
+	if (fn && dladdr((void *)(uintptr_t)fn, &info) && info.dli_fname) {
+		/* a static function: where it is, which a reader can look
+		 * up with addr2line or nm */
+		const char *base = strrchr(info.dli_fname, '/');
+		base = base ? base + 1 : info.dli_fname;
+		uintptr_t off = (uintptr_t)fn - (uintptr_t)info.dli_fbase;
+		snprintf(buf, size, "%s+0x%" PRIxPTR,
+		    *base ? base : "(main)", off);
+		return buf;
+	}
+	snprintf(buf, size, "fn@%p", (void *)(uintptr_t)fn);
 	return buf;
 }
 
@@ -111,11 +130,23 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 {
 	if (!g || !fn || (nargs && !args))
 		return weft_delayed(g, fn, nargs, args); /* reports the error */
-	uint64_t h = weft__mix(0x51ed270b27d1ce7bull, (uint64_t)(uintptr_t)fn);
+	/* The key must mean the same call in another process (a cache key,
+	 * like Dask's tokenize): the function counts by its name when the
+	 * dynamic linker knows it, by address only when it does not. */
+	char name[96], key[128];
+	uint64_t h = 0x51ed270b27d1ce7bull;
+	if (weft__fn_name(fn, name, sizeof name))
+		h = weft__hash_bytes(h, name, strlen(name));
+	else {
+		snprintf(name, sizeof name, "pure");
+		h = weft__mix(h, (uint64_t)(uintptr_t)fn);
+	}
 	h = weft__mix(h, nargs);
 	char kb[256];
 	for (size_t k = 0; k < nargs; k++) {
-		if (args[k].kind == 2) {
+		if (args[k].kind == 2 && weft_value_failed(args[k].lit)) {
+			return weft_delayed(g, fn, nargs, args); /* error */
+		} else if (args[k].kind == 2) {
 			h = weft__hash_value(weft__mix(h, 2), args[k].lit, 0);
 		} else if (args[k].kind == 1 &&
 		    weft__graph_index(g, args[k].node) != WEFT__NONE) {
@@ -126,8 +157,6 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 			return weft_delayed(g, fn, nargs, args); /* error */
 		}
 	}
-	char name[96], key[128];
-	weft__fn_name(fn, name, sizeof name);
 	snprintf(key, sizeof key, "%s-%016" PRIx64, name, h);
 	weft_node old = weft_graph_find(g, key);
 	if (weft_node_ok(old)) {

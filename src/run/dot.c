@@ -47,7 +47,7 @@ weft_graph_write_dot(const weft_graph *g, FILE *f, const struct weft_trace *trac
 		fprintf(f, "  n%u [label=\"", i);
 		weft__dot_str(f, weft__graph_key(g, i, key, sizeof key));
 		fprintf(f, "\\n");
-		weft__dot_str(f, weft__fn_name(nd->fn, name, sizeof name));
+		weft__dot_str(f, weft__fn_label(nd->fn, name, sizeof name));
 		fprintf(f, "\"");
 		int w = worker ? worker[i] : -1;
 		if (weft__graph_persisted(g, i))
