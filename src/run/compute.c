@@ -108,7 +108,7 @@ out:
 /* Moves each target's result to the caller; a target listed again gets a
  * new reference to the first copy. */
 static void
-weft__collect(weft__run *r, weft_value *res)
+collect(weft__run *r, weft_value *res)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		weft__slot *s = &r->slots[r->tidx[i]];
@@ -144,7 +144,7 @@ weft_compute(weft_graph *g, size_t n, const weft_node *targets,
 	weft__run_finish(&f->run);
 	rc = f->run.rc;
 	if (rc == WEFT_OK)
-		weft__collect(&f->run, results);
+		collect(&f->run, results);
 	weft__run_destroy(&f->run);
 	weft__free_aligned(f);
 	return rc;

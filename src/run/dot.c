@@ -11,7 +11,7 @@ static const char *const weft__palette[] = { "#8dd3c7", "#ffffb3",
 	"#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f" };
 
 static void
-weft__dot_str(FILE *f, const char *s)
+dot_str(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
@@ -45,9 +45,9 @@ weft_graph_write_dot(const weft_graph *g, FILE *f, const struct weft_trace *trac
 	for (uint32_t i = 0; i < g->n; i++) {
 		const weft__node *nd = &g->nodes[i];
 		fprintf(f, "  n%u [label=\"", i);
-		weft__dot_str(f, weft__graph_key(g, i, key, sizeof key));
+		dot_str(f, weft__graph_key(g, i, key, sizeof key));
 		fprintf(f, "\\n");
-		weft__dot_str(f, weft__fn_label(nd->fn, name, sizeof name));
+		dot_str(f, weft__fn_label(nd->fn, name, sizeof name));
 		fprintf(f, "\"");
 		int w = worker ? worker[i] : -1;
 		if (weft__graph_persisted(g, i))

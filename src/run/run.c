@@ -74,7 +74,7 @@ weft_ctx_key(weft_ctx *ctx)
 }
 
 static void
-weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
+record_failure(weft__run *r, weft_ctx *ctx, int rc)
 {
 	uint32_t zero = WEFT__RUN_OK;
 	if (!weft_atomic_cas_acq_rel(&r->failed, &zero, WEFT__RUN_FAILED))
@@ -89,7 +89,7 @@ weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
 }
 
 static void
-weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
+task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 {
 	ti->node = weft__graph_node(r->g, ctx->node);
 	ti->key = weft_ctx_key(ctx);
@@ -101,7 +101,7 @@ weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 /* Calls the node's function with its arguments gathered into an array of
  * borrowed values. Returns 0, or -1 when the task failed. */
 static int
-weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
+call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 {
 	const weft_graph *g = r->g;
 	weft_value stackargs[WEFT__STACK_ARGS];
@@ -117,7 +117,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		if (!argv) {
 			weft_fail(&ctx, "out of memory for %u arguments",
 			    nd->nargs);
-			weft__record_failure(r, &ctx, WEFT_ENOMEM);
+			record_failure(r, &ctx, WEFT_ENOMEM);
 			return -1;
 		}
 	}
@@ -135,7 +135,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	} else {
 		weft_task_info ti;
 		if (r->cb)
-			weft__task_info(r, &ctx, &ti);
+			task_info(r, &ctx, &ti);
 		int64_t t0 = weft__now_ns();
 		if (r->cb && r->cb->pretask) {
 			ti.start_ns = t0;
@@ -165,7 +165,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	}
 	if (rc != WEFT_OK) {
 		weft_value_release(out);
-		weft__record_failure(r, &ctx, rc);
+		record_failure(r, &ctx, rc);
 		return -1;
 	}
 	return 0;
@@ -175,7 +175,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
  * count of 1 is ours alone, so it needs no atomic write. Targets are never
  * freed here: their consumers do not count them. */
 static void
-weft__release_inputs(weft__run *r, const weft__node *nd)
+release_inputs(weft__run *r, const weft__node *nd)
 {
 	const uint32_t *a = r->g->args + nd->arg0;
 	for (uint32_t i = 0; i < nd->nargs; i++) {
@@ -195,7 +195,7 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
  * WEFT__TBUF targets), not per task, so a compute of a million independent
  * targets does not bounce one counter between the cores a million times. */
 static void
-weft__targets_done(weft__run *r, const uint32_t *t, uint32_t n)
+targets_done(weft__run *r, const uint32_t *t, uint32_t n)
 {
 	uint32_t pos = weft_atomic_add_relaxed(&r->order_pos, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -222,7 +222,7 @@ typedef struct weft__tbuf {
 
 /* Whether node a has a higher priority than node b. */
 static int
-weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
+prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 {
 	return weft__graph_prio(g, a) > weft__graph_prio(g, b);
 }
@@ -230,19 +230,19 @@ weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 /* Runs node v, then the ready successor it picks, and so on: a chain runs
  * as a loop on one worker. Finished targets go to `tb`. */
 static void
-weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
+run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 {
 	const weft_graph *g = r->g;
 	for (;;) {
 		const weft__node *nd = &g->nodes[v];
 		weft__slot *vs = &r->slots[v];
 		if (weft_atomic_load_relaxed(&r->failed) ||
-		    weft__call(r, v, nd, w) != 0)
+		    call(r, v, nd, w) != 0)
 			vs->flags |= WEFT__F_SKIPPED;
-		weft__release_inputs(r, nd);
+		release_inputs(r, nd);
 		if (vs->flags & WEFT__F_TARGET) {
 			if (tb->n == WEFT__TBUF) {
-				weft__targets_done(r, tb->t, tb->n);
+				targets_done(r, tb->t, tb->n);
 				tb->n = 0;
 			}
 			tb->t[tb->n++] = v;
@@ -281,7 +281,7 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 			ready[nready++] = next;
 			for (unsigned i = 1; i < nready; i++)
 				for (unsigned j = i; j > 0 &&
-				     weft__prio_above(g, ready[j - 1], ready[j]);
+				     prio_above(g, ready[j - 1], ready[j]);
 				     j--) {
 					uint32_t t = ready[j];
 					ready[j] = ready[j - 1];
@@ -303,13 +303,13 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 /* The job handler: a node index, or a range of roots to split. Splitting
  * in halves gives each thief one large chunk per steal (SCHEDULER.md §2a). */
 static void
-weft__handle(void *ctx, uint64_t arg, weft__worker *w)
+handle(void *ctx, uint64_t arg, weft__worker *w)
 {
 	weft__run *r = ctx;
 	weft__tbuf tb;
 	tb.n = 0;
 	if (!(arg & WEFT__RANGE)) {
-		weft__run_node(r, (uint32_t)arg, w, &tb);
+		run_node(r, (uint32_t)arg, w, &tb);
 	} else {
 		/* a range of root units [lo, hi): see weft__run_prepare */
 		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
@@ -326,11 +326,11 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 		if (end > r->nroots)
 			end = r->nroots;
 		for (size_t i = (size_t)lo * r->unit; i < end; i++)
-			weft__run_node(r, r->roots[i], w, &tb);
+			run_node(r, r->roots[i], w, &tb);
 	}
 	/* after this the run may be gone */
 	if (tb.n)
-		weft__targets_done(r, tb.t, tb.n);
+		targets_done(r, tb.t, tb.n);
 }
 
 /* -- setup -------------------------------------------------------------------- */
@@ -352,7 +352,7 @@ root_before(const void *ctx, uint32_t x, uint32_t y)
  * ready values: they are not run and their inputs are not claimed.
  */
 static int
-weft__setup(weft__run *r)
+setup(weft__run *r)
 {
 	const weft_graph *g = r->g;
 	uint32_t hi = 0;
@@ -450,7 +450,7 @@ weft__setup(weft__run *r)
 /* weft_graph_free while this run is live: cancel, drain, finish, and
  * forget the graph (called with the graph users' lock held). */
 static void
-weft__run_release(weft__graph_user *u)
+run_release(weft__graph_user *u)
 {
 	weft__run *r = (weft__run *)u;
 	uint32_t ok = WEFT__RUN_OK;
@@ -464,7 +464,7 @@ weft__run_release(weft__graph_user *u)
 
 /* weft_pool_free while this run is live (pool lock held: no blocking). */
 static int
-weft__run_ctl(void *ctx, int op)
+run_ctl(void *ctx, int op)
 {
 	weft__run *r = ctx;
 	if (op == WEFT__CTL_CANCEL) {
@@ -482,7 +482,7 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		return weft__graph_set_error(g, WEFT_ENOMEM, "compute: no mutex");
 	r->mu_ok = 1;
-	r->user.release = weft__run_release;
+	r->user.release = run_release;
 	weft__graph_attach(g, &r->user);
 	r->fail_node = WEFT__NONE;
 	r->n = n;
@@ -499,7 +499,7 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 				? "not a node of this graph"
 				: "WEFT_NODE_NONE (a delayed call failed?)");
 	}
-	if (weft__setup(r) != WEFT_OK)
+	if (setup(r) != WEFT_OK)
 		return weft__graph_set_error(
 		    g, WEFT_ENOMEM, "compute: out of memory");
 	if (r->trace &&
@@ -528,7 +528,7 @@ weft__run_start(weft__run *r)
 		return WEFT_OK;
 	}
 	int rc = weft__handler_add(
-	    r->pool, weft__handle, weft__run_ctl, r, &r->handler);
+	    r->pool, handle, run_ctl, r, &r->handler);
 	if (rc != WEFT_OK)
 		return weft__graph_set_error(r->g, rc,
 		    "compute: %u computes already run on this pool",

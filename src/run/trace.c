@@ -139,7 +139,7 @@ weft_trace_worker_of(const weft_trace *t, weft_node n)
 
 /* Writes s as a JSON string body (quotes and control bytes escaped). */
 static void
-weft__json_str(FILE *f, const char *s)
+json_str(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -177,7 +177,7 @@ weft_trace_write_json(const weft_trace *t, const weft_graph *g, FILE *f)
 			const weft_trace_event *e = &t->w[k].ev[i];
 			fprintf(f, ",\n{\"name\":\"");
 			if (e->node_index < g->n)
-				weft__json_str(f, weft__graph_key(g,
+				json_str(f, weft__graph_key(g,
 				    e->node_index, key, sizeof key));
 			fprintf(f,
 			    "\",\"cat\":\"task\",\"ph\":\"X\",\"pid\":1,"
