@@ -98,6 +98,18 @@ task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 	ti->rc = WEFT_OK;
 }
 
+/* A task returned OK with a NIL: a failed constructor's NIL must not pass
+ * for a result (weft_value_failed). */
+static int
+check_nil(weft_ctx *ctx, weft_value out)
+{
+	if (!weft_value_failed(out))
+		return WEFT_OK;
+	weft_fail(ctx, "the task returned the NIL of a failed value "
+		       "constructor (out of memory?)");
+	return WEFT_ENOMEM;
+}
+
 /* Calls the node's function with its arguments gathered into an array of
  * borrowed values. Returns 0, or -1 when the task failed. */
 static int
@@ -132,6 +144,8 @@ call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	int rc;
 	if (!r->cb && !r->trace) {
 		rc = nd->fn(&ctx, nd->nargs, argv, out);
+		if (rc == WEFT_OK && out->type == WEFT_NIL)
+			rc = check_nil(&ctx, *out);
 	} else {
 		weft_task_info ti;
 		if (r->cb)
@@ -143,8 +157,11 @@ call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		}
 		rc = nd->fn(&ctx, nd->nargs, argv, out);
 		int64_t t1 = weft__now_ns();
+		if (rc == WEFT_OK && out->type == WEFT_NIL)
+			rc = check_nil(&ctx, *out);
 		if (r->trace)
-			weft__trace_add(r->trace, ctx.worker, v, t0, t1);
+			weft__trace_add(r->trace, ctx.worker, v, t0, t1, rc,
+			    rc == WEFT_OK ? NULL : ctx.has_msg ? ctx.msg : "");
 		if (r->cb && r->cb->posttask) {
 			ti.start_ns = t0;
 			ti.end_ns = t1;
@@ -156,13 +173,6 @@ call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		weft__ctx_wait_children(&ctx);
 	if (argv != stackargs)
 		weft__free(argv);
-	if (rc == WEFT_OK && out->type == WEFT_NIL &&
-	    weft_value_failed(*out)) {
-		/* a failed constructor's NIL must not pass for a result */
-		weft_fail(&ctx, "the task returned the NIL of a failed value "
-				"constructor (out of memory?)");
-		rc = WEFT_ENOMEM;
-	}
 	if (rc != WEFT_OK) {
 		weft_value_release(out);
 		record_failure(r, &ctx, rc);
