@@ -22,13 +22,13 @@
  * A partial is a PTR value that only these functions read; they check its
  * tag before using it.
  */
-#include "analytics.h"
+#include "analytics/analytics.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "weft/csv.h"
 #include "weft/registry.h"
 

@@ -4,9 +4,9 @@
  * per-chunk task followed by a fixed merge tree (weft__tree), so a result
  * depends on the chunking only, never on which worker ran what when.
  */
-#include "analytics.h"
+#include "analytics/analytics.h"
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -4,10 +4,10 @@
  * of a rank across sorted runs. No graph code here: array.c wraps these in
  * tasks.
  */
-#include "analytics.h"
+#include "analytics/analytics.h"
 
-#include "alloc.h"
-#include "memhash.h"
+#include "base/alloc.h"
+#include "base/memhash.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,10 +3,10 @@
  * graph of a query (one scan task per byte range, a merge tree, a finisher),
  * and the frame the finisher builds. The parsing itself is csv_scan.c.
  */
-#include "analytics.h"
+#include "analytics/analytics.h"
 
-#include "alloc.h"
-#include "memhash.h"
+#include "base/alloc.h"
+#include "base/memhash.h"
 
 #include <errno.h>
 #include <fcntl.h>

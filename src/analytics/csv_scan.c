@@ -23,11 +23,11 @@
  *   (one thread, median of 9 computes) the CPU time went from 0.331 s to
  *   0.289 s: the numbers' digits and division are now most of the rest.
  */
-#include "analytics.h"
+#include "analytics/analytics.h"
 
-#include "alloc.h"
-#include "decimal.h"
-#include "memhash.h"
+#include "base/alloc.h"
+#include "base/decimal.h"
+#include "base/memhash.h"
 
 #include <errno.h>
 #include <fcntl.h>
