@@ -32,6 +32,7 @@
 
 #include <weft.h>
 
+#include "fuzz_check.h"
 #include "fuzz_target.h"
 
 /* Larger inputs are cut: the reader's cases are small. */

@@ -30,7 +30,8 @@
 
 #include <weft.h>
 
-#include "fuzz_target.h"
+#include "fuzz_check.h"
+#include "fuzz_spec.h"
 
 /* Bytes the library may allocate while one input runs (in total, frees are
  * not given back): enough for any small graph, too little for a graph that
@@ -335,7 +336,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 void
-fuzz_target_cleanup(void)
+fuzz_spec_cleanup(void)
 {
 	weft_pool_free(pool);
 	weft_registry_free(reg);

@@ -3,9 +3,8 @@
  * that every build (gcc too) checks that no input of the corpus and no
  * crash found before breaks the reader again.
  *
- * usage: fuzz_spec_replay PATH...   (fuzz_csv_replay alike; files, or
- * folders of files; names starting with '.' are skipped, folders are read
- * in name order)
+ * usage: fuzz_NAME_replay PATH...   (files, or folders of files; names
+ * starting with '.' are skipped, folders are read in name order)
  *
  * An input that runs longer than TIMEOUT_S seconds is a hang, as it is for
  * scripts/fuzz (libFuzzer's -timeout): the program names it and fails.
