@@ -546,22 +546,35 @@ parity_of(size_t n, const weft_value *a, size_t idx)
 	return p && idx < weft_len(a[2]) ? (int)p[idx] : 0;
 }
 
+/* Parses the range of a scan or col task (spec, idx[, parities]) into
+ * *pt; WEFT_OK, or the task's failure. */
+static int
+scan_task(weft_ctx *ctx, size_t n, const weft_value *a, weft__part **pt)
+{
+	const weft__csv_spec *sp = spec_of(a[0]);
+	size_t idx = (size_t)weft_as_int(a[1]);
+	char msg[512];
+	*pt = weft__part_new(sp);
+	if (!*pt)
+		return weft_fail(ctx, "%s: out of memory", sp->path);
+	int rc = weft__csv_scan(sp, idx, parity_of(n, a, idx), *pt, msg,
+	    sizeof msg);
+	if (rc != WEFT_OK) {
+		weft__part_free(*pt);
+		*pt = NULL;
+		return weft_fail(ctx, "%s", msg);
+	}
+	return WEFT_OK;
+}
+
 /* scan(spec, idx[, parities]) -> part */
 static int
 k_scan(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
-	const weft__csv_spec *sp = spec_of(a[0]);
-	size_t idx = (size_t)weft_as_int(a[1]);
-	weft__part *pt = weft__part_new(sp);
-	if (!pt)
-		return weft_fail(ctx, "%s: out of memory", sp->path);
-	char msg[512];
-	int rc = weft__csv_scan(sp, idx, parity_of(n, a, idx), pt, msg,
-	    sizeof msg);
-	if (rc != WEFT_OK) {
-		weft__part_free(pt);
-		return weft_fail(ctx, "%s", msg);
-	}
+	weft__part *pt;
+	int rc = scan_task(ctx, n, a, &pt);
+	if (rc != WEFT_OK)
+		return rc;
 	*out = weft_ptr(pt, part_free_v);
 	return weft_is_nil(*out) ? weft_fail(ctx, "out of memory") : WEFT_OK;
 }
@@ -796,17 +809,10 @@ static int
 k_col(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
 	const weft__csv_spec *sp = spec_of(a[0]);
-	size_t idx = (size_t)weft_as_int(a[1]);
-	weft__part *pt = weft__part_new(sp);
-	if (!pt)
-		return weft_fail(ctx, "%s: out of memory", sp->path);
-	char msg[512];
-	int rc = weft__csv_scan(sp, idx, parity_of(n, a, idx), pt, msg,
-	    sizeof msg);
-	if (rc != WEFT_OK) {
-		weft__part_free(pt);
-		return weft_fail(ctx, "%s", msg);
-	}
+	weft__part *pt;
+	int rc = scan_task(ctx, n, a, &pt);
+	if (rc != WEFT_OK)
+		return rc;
 	if (pt->has_err) {
 		/* Lines before this range are unknown here: give the byte
 		 * offset of the row. */
