@@ -67,6 +67,16 @@ trim(const char **s, const char **e)
 		(*e)--;
 }
 
+/* Accumulates the run of digits at p into *m (wrapping past 19 digits:
+ * the callers count the digits and refuse that) and returns its end. */
+static inline const char *
+digit_run(const char *p, uint64_t *m)
+{
+	while ((unsigned)(*p - '0') < 10)
+		*m = *m * 10 + (unsigned)(*p++ - '0');
+	return p;
+}
+
 /* The common shapes, parsed while scanning: "[-]digits[.digits]" with at
  * most 19 digits, exact under Clinger's condition. Anything else (and a
  * terminator other than delimiter or newline) returns 0 and the caller
@@ -80,13 +90,11 @@ fast_f64(const char **pp, double *out)
 	p += neg;
 	uint64_t m = 0;
 	const char *s = p;
-	while ((unsigned)(*p - '0') < 10)
-		m = m * 10 + (unsigned)(*p++ - '0');
+	p = digit_run(p, &m);
 	size_t nd = (size_t)(p - s), nf = 0;
 	if (*p == '.') {
 		const char *f = ++p;
-		while ((unsigned)(*p - '0') < 10)
-			m = m * 10 + (unsigned)(*p++ - '0');
+		p = digit_run(p, &m);
 		nf = (size_t)(p - f);
 		nd += nf;
 	}
@@ -106,8 +114,7 @@ fast_i64(const char **pp, int64_t *out)
 	p += neg;
 	uint64_t m = 0;
 	const char *s = p;
-	while ((unsigned)(*p - '0') < 10)
-		m = m * 10 + (unsigned)(*p++ - '0');
+	p = digit_run(p, &m);
 	size_t nd = (size_t)(p - s);
 	if (nd == 0 || nd > 18)
 		return 0;
