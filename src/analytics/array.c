@@ -431,14 +431,13 @@ weft_array_from_nodes(weft_graph *g, size_t nchunks, const weft_node *nodes,
 	return WEFT_OK;
 }
 
-/* The releases weft_array_map owes for the literals in `extra`. A
- * reference's value is NIL (weft_ref() makes it so), and releasing NIL does
- * nothing: no need to tell the two kinds apart. */
+/* The releases weft_array_map owes for the literals in `extra` (the
+ * value of a reference is NIL, whose release does nothing). */
 static void
 release_extra(size_t n, const weft_arg *extra)
 {
 	for (size_t j = 0; j < n; j++) {
-		weft_value v = extra[j].lit;
+		weft_value v = weft_arg_value(&extra[j]);
 		weft_value_release(&v);
 	}
 }
@@ -480,12 +479,11 @@ weft_array_map(weft_array *a, weft_fn fn, size_t nextra,
 	}
 	for (size_t i = 0; rc == WEFT_OK && i < a->nchunks; i++) {
 		args[0] = weft_ref(a->view ? a->copies[i] : a->chunks[i]);
-		/* Each chunk's call owns one reference to each literal
-		 * (retaining a reference's NIL value does nothing). */
-		for (size_t j = 0; j < nextra; j++) {
-			args[1 + j] = extra[j];
-			args[1 + j].lit = weft_value_retain(extra[j].lit);
-		}
+		/* Each chunk's call owns one reference to each literal. */
+		for (size_t j = 0; j < nextra; j++)
+			args[1 + j] = weft_arg_is_ref(&extra[j]) ?
+			    extra[j] :
+			    lit_retained(weft_arg_value(&extra[j]));
 		char kb[64];
 		r->chunks[i] = weft_delayed_named(g,
 		    weft__key(g, kb, sizeof kb, "%s.chunk-%zu", r->name, i), fn,
