@@ -14,6 +14,10 @@ the mean of x per key, from the file in the page cache. Peers:
             scheduler="threads", num_workers=T), read_csv included
   dask-uc   the same with usecols=["key", "x"] (Dask's best case)
   pandas    pd.read_csv(FILE).groupby("key").x.mean(), one thread
+  duckdb    SELECT key, avg(x) FROM read_csv(FILE) GROUP BY key, with
+            threads=T, through DuckDB's Node.js API (optional: Debian has
+            no DuckDB; see --duckdb); timed in the node process like weft's
+            compute, --repeat 3 per round
 
 Runs are interleaved round by round (cat, weft 1, weft 2, dask 1, ...) so
 that a noisy neighbour hits every peer alike; each figure is the median of
@@ -26,12 +30,21 @@ largest relative difference.
 Prints a Markdown table and writes the figures as JSON (--out).
 Needs Debian's python3-dask and python3-pandas for the dask and pandas
 rows; without them those rows are skipped with a note.
+
+DuckDB runs when `node` is on the PATH and --duckdb DIR (or the
+environment variable WEFT_DUCKDB_DIR) names a folder where the npm package
+is installed, outside the repository and never committed:
+
+    mkdir -p /tmp/duckdb-peer && cd /tmp/duckdb-peer &&
+        npm install @duckdb/node-api
+    /usr/bin/python3 bench/analytics/csv_bench.py --duckdb /tmp/duckdb-peer
 """
 import argparse
 import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -66,6 +79,60 @@ def weft_times(exe, path, threads, repeat, chunk_mb):
     return times, means
 
 
+# One node process per (round, thread count): opens an in-memory DuckDB with
+# that many threads and runs the group-by `repeat` times; prints one JSON
+# line per run (seconds) and the means of the last one.
+DUCKDB_JS = r"""
+const { DuckDBInstance } = require('@duckdb/node-api');
+const [path, threads, repeat] = process.argv.slice(1);
+(async () => {
+  const inst = await DuckDBInstance.create(':memory:', { threads: threads });
+  const con = await inst.connect();
+  const q = "SELECT key, avg(x) FROM read_csv('" + path.replace(/'/g, "''") +
+      "') GROUP BY key ORDER BY key";
+  let rows;
+  for (let i = 0; i < Number(repeat); i++) {
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    rows = (await con.runAndReadAll(q)).getRows();
+    const c = process.cpuUsage(c0);
+    console.log(JSON.stringify({ time_s: (performance.now() - t0) / 1000,
+                                 cpu_s: (c.user + c.system) / 1e6 }));
+  }
+  console.log(JSON.stringify({ means: rows.map(r => [Number(r[0]), r[1]]) }));
+})().catch(e => { console.error(String(e)); process.exit(1); });
+"""
+
+
+def duckdb_dir(arg):
+    """The folder holding node_modules/@duckdb/node-api, or None (and why)."""
+    d = arg or os.environ.get("WEFT_DUCKDB_DIR")
+    if not d:
+        return None, "skipped: no --duckdb DIR (see the file comment)"
+    if not shutil.which("node"):
+        return None, "skipped: node is not installed"
+    mod = os.path.join(d, "node_modules", "@duckdb", "node-api")
+    if not os.path.isdir(mod):
+        return None, "skipped: %s has no @duckdb/node-api" % d
+    with open(os.path.join(mod, "package.json")) as f:
+        version = json.load(f).get("version", "?")
+    return d, "duckdb %s (@duckdb/node-api)" % version
+
+
+def duckdb_times(d, path, threads, repeat):
+    env = dict(os.environ, NODE_PATH=os.path.join(d, "node_modules"))
+    r = subprocess.run(["node", "-e", DUCKDB_JS, path, str(threads),
+                        str(repeat)], capture_output=True, text=True,
+                       check=True, env=env)
+    times, means = [], {}
+    for line in r.stdout.splitlines():
+        o = json.loads(line)
+        if "time_s" in o:
+            times.append((o["time_s"], o["cpu_s"]))
+        else:
+            means = {int(k): float(v) for k, v in o["means"]}
+    return times, means
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default="build")
@@ -76,6 +143,9 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--chunk-mb", type=float, default=16)
     ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument("--duckdb", metavar="DIR",
+                    help="folder where npm installed @duckdb/node-api "
+                    "(default: $WEFT_DUCKDB_DIR); DuckDB is skipped without")
     ap.add_argument("--out", default="bench/analytics/results/latest.json")
     a = ap.parse_args()
 
@@ -103,6 +173,8 @@ def main():
         dd = pd = None
         dask_note = "skipped: %s (apt-get install python3-dask python3-pandas)" % e
 
+    ddir, duck_note = duckdb_dir(a.duckdb)
+
     times = {}
     cpus = {}
     means = {}
@@ -124,6 +196,11 @@ def main():
             ts, m = weft_times(groupby, a.data, t, 3, a.chunk_mb)
             add("weft/%d" % t, sorted(ts)[len(ts) // 2])
             means["weft"] = m
+        if ddir:
+            for t in threads:
+                ts, m = duckdb_times(ddir, a.data, t, 3)
+                add("duckdb/%d" % t, sorted(ts)[len(ts) // 2])
+                means["duckdb"] = m
         if dd is not None:
             for t in threads:
                 tc, s = timed(lambda: dd.read_csv(a.data).groupby(
@@ -152,38 +229,46 @@ def main():
            "peers": dask_note, "rounds": a.rounds, "median_s": med,
            "median_cpu_s": medc, "all_s": times, "all_cpu_s": cpus}
     lines = ["| runtime | threads | median s | MB/s | M rows/s | vs dask "
-             "| of cat | CPU s | MB per CPU s |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| vs duckdb | of cat | CPU s | MB per CPU s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+             "| ---: |"]
     for k in sorted(med, key=lambda k: (k.split("/")[0] != "cat",
                                         k.split("/")[0] != "weft", k)):
         name, _, th = k.partition("/")
         bps = size / med[k]
-        vs = ""
-        if name == "weft" and ("dask/" + th) in med:
-            vs = "%.1fx" % (med["dask/" + th] / med[k])
-        lines.append("| %s | %s | %.3f | %.0f | %.1f | %s | %.0f%% | %.2f "
-                     "| %.0f |" % (
+        vs = ["", ""]
+        for i, peer in enumerate(("dask/", "duckdb/")):
+            if name == "weft" and (peer + th) in med:
+                vs[i] = "%.1fx" % (med[peer + th] / med[k])
+        lines.append("| %s | %s | %.3f | %.0f | %.1f | %s | %s | %.0f%% "
+                     "| %.2f | %.0f |" % (
                          name, th or "-", med[k], bps / 1e6,
-                         rows / med[k] / 1e6, vs, 100 * bps / cat_bps,
-                         medc[k], size / 1e6 / max(medc[k], 1e-9)))
-    if "dask" in means:
-        d = means["dask"]
-        w = means["weft"]
-        same = sum(1 for k in w if float(d[k]) == w[k])
-        worst = max(abs(float(d[k]) - w[k]) / abs(float(d[k])) for k in w)
-        ok = len(w) == len(d) and set(w) == set(int(k) for k in d.index)
-        res["means"] = {"groups": len(w), "bit_identical": same,
-                        "max_rel_diff": worst, "same_keys": ok}
+                         rows / med[k] / 1e6, vs[0], vs[1],
+                         100 * bps / cat_bps, medc[k],
+                         size / 1e6 / max(medc[k], 1e-9)))
+    w = means["weft"]
+    for peer, label in (("dask", "Dask's"), ("duckdb", "DuckDB's")):
+        if peer not in means:
+            continue
+        d = {int(k): float(v) for k, v in dict(means[peer]).items()}
+        ok = set(w) == set(d)
+        same = sum(1 for k in w if k in d and d[k] == w[k])
+        worst = max((abs(d[k] - w[k]) / abs(d[k]) for k in w if k in d),
+                    default=float("nan"))
+        res.setdefault("means", {})[peer] = {
+            "groups": len(w), "bit_identical": same, "max_rel_diff": worst,
+            "same_keys": ok}
         lines.append("")
-        lines.append("means: %d groups, same keys: %s, %d bit-identical to "
-                     "Dask's, largest relative difference %.2g" % (
-                         len(w), "yes" if ok else "NO", same, worst))
+        lines.append("means: %d groups, same keys as %s: %s, %d "
+                     "bit-identical, largest relative difference %.2g" % (
+                         len(w), label, "yes" if ok else "NO", same, worst))
     lines.append("")
-    lines.append("%s; %s; file %.0f MB, %d rows; median of %d rounds "
-                 "(weft: median of 3 computes per round); CPU s: process CPU time, "
-                 "all threads; load average before the run %s" % (
-                     res["machine"], dask_note, size / 1e6, rows, a.rounds,
-                     load0))
+    res["duckdb"] = duck_note
+    lines.append("%s; %s; %s; file %.0f MB, %d rows; median of %d rounds "
+                 "(weft and duckdb: median of 3 computes per round); CPU s: "
+                 "process CPU time, all threads; load average before the run "
+                 "%s" % (res["machine"], dask_note, duck_note, size / 1e6,
+                         rows, a.rounds, load0))
     table = "\n".join(lines)
     print(table)
     res["table"] = table

@@ -24,7 +24,8 @@
 #include <csv.h>
 #endif
 
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
+#include "base/decimal.h"
 #include "weft.h"
 
 #define KEYS 4096

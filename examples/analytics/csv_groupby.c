@@ -102,10 +102,20 @@ main(int argc, char **argv)
 	weft_csv_agg agg[16];
 	size_t nagg = 0;
 	char *list = strdup(aggs);
+	weft_csv *csv = NULL;
+	weft_pool *pool = NULL;
+	weft_graph *g = NULL;
+	weft_value r[2] = { weft_nil(), weft_nil() };
+	int rc = WEFT_OK, status = 1;
+	if (!list) {
+		fprintf(stderr, "csv_groupby: out of memory\n");
+		return 1;
+	}
 	for (char *t = strtok(list, ","); t && nagg < 16; t = strtok(NULL, ",")) {
 		if (!parse_op(t, &agg[nagg].op)) {
 			fprintf(stderr, "csv_groupby: unknown aggregate '%s'\n", t);
-			return 2;
+			status = 2;
+			goto done;
 		}
 		agg[nagg].column = col;
 		agg[nagg].type = WEFT_CSV_FLOAT;
@@ -115,30 +125,39 @@ main(int argc, char **argv)
 	weft_csv_opts co = { .flags = flags,
 		.chunk_bytes = (size_t)(chunk_mb * 1048576.0) };
 	char err[512];
-	weft_csv *csv;
 	if (weft_csv_open(path, &co, &csv, err, sizeof err) != WEFT_OK) {
 		fprintf(stderr, "csv_groupby: %s\n", err);
-		return 1;
+		goto done;
 	}
+	/* Name a missing column here: weft_csv_aggregate only says
+	 * WEFT_ENOTFOUND, and nothing has run, so the graph has no message. */
+	const char *names[2] = { key[0] ? key : NULL, col };
+	for (int i = 0; i < 2; i++)
+		if (names[i] && weft_csv_colindex(csv, names[i]) < 0) {
+			fprintf(stderr, "csv_groupby: %s: no column '%s' in the "
+					"header\n",
+			    path, names[i]);
+			goto done;
+		}
 	weft_pool_opts po = { .threads = threads };
-	weft_pool *pool = weft_pool_new(&po);
-	weft_graph *g = weft_graph_new();
+	pool = weft_pool_new(&po);
+	g = weft_graph_new();
 	if (!pool || !g) {
 		fprintf(stderr, "csv_groupby: cannot start\n");
-		return 1;
+		goto done;
 	}
 	weft_csv_query q = { .group_by = key[0] ? key : NULL,
 		.key_type = str_key ? WEFT_CSV_STR : WEFT_CSV_INT,
 		.naggs = nagg, .aggs = agg };
 	weft_node nodes[2];
-	int rc = weft_csv_aggregate(csv, g, &q, &nodes[0], &nodes[1]);
+	rc = weft_csv_aggregate(csv, g, &q, &nodes[0], &nodes[1]);
 	if (rc != WEFT_OK) {
-		fprintf(stderr, "csv_groupby: %s (%s)\n", weft_strerror(rc),
-		    weft_graph_error(g));
-		return 1;
+		fprintf(stderr, "csv_groupby: %s: %s\n", path,
+		    rc == WEFT_EINVAL ? "the key column cannot be aggregated" :
+					weft_strerror(rc));
+		goto done;
 	}
 	weft_opts opts = { .pool = pool };
-	weft_value r[2] = { weft_nil(), weft_nil() };
 	for (int it = 0; it < repeat; it++) {
 		weft_value_release(&r[0]);
 		weft_value_release(&r[1]);
@@ -147,7 +166,7 @@ main(int argc, char **argv)
 		double t = now() - t0, cpu = cpu_now() - c0;
 		if (rc != WEFT_OK) {
 			fprintf(stderr, "csv_groupby: %s\n", weft_graph_error(g));
-			break;
+			goto done;
 		}
 		weft_csv_info info;
 		weft_csv_info_get(r[1], &info);
@@ -162,7 +181,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "first skipped row: %s\n",
 			    info.first_skipped);
 	}
-	if (rc == WEFT_OK && !quiet) {
+	if (!quiet) {
 		weft_value f = r[0];
 		size_t nc = weft_frame_ncols(f), nr = weft_frame_nrows(f);
 		for (size_t j = 0; j < nc; j++)
@@ -184,11 +203,15 @@ main(int argc, char **argv)
 			printf("\n");
 		}
 	}
+	status = 0;
+done:
+	/* One way out, so that every path frees what it made. */
 	weft_value_release(&r[0]);
 	weft_value_release(&r[1]);
 	free(list);
 	weft_graph_free(g);
 	weft_pool_free(pool);
 	weft_csv_free(csv);
-	return rc == WEFT_OK ? 0 : 1;
+	weft_shutdown();
+	return status;
 }

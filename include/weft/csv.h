@@ -38,7 +38,9 @@
  * **The dialect.** RFC 4180 with a choice of delimiter and quote: fields
  * separated by the delimiter, records by "\n" or "\r\n", a field may be
  * quoted, and a quote inside a quoted field is doubled. Blank lines are
- * skipped. A UTF-8 byte order mark before the header is skipped. The last
+ * skipped, before the header too (line numbers in messages count them). A
+ * UTF-8 byte order mark before the header is skipped. A NUL byte is not
+ * text: in the header it is refused, in a field it fails the row. The last
  * record may lack its newline.
  *
  * **Byte ranges.** The data (after the header) is cut into ranges of
@@ -54,7 +56,10 @@
  * ("quoted field contains a newline; open with WEFT_CSV_MULTILINE").
  * With WEFT_CSV_MULTILINE the graph first counts the quotes of every range
  * (one cheap parallel pass), and each range task starts from the quote
- * parity of its start: such fields are then read correctly.
+ * parity of its start: such fields are then read correctly. A quote out
+ * of place (inside an unquoted field, or after a closing quote) then fails
+ * the compute even with WEFT_CSV_SKIP_BAD: the ranges after it would start
+ * from a parity that counted it.
  *
  * **Bad rows.** A row with the wrong number of fields, or a value that does
  * not parse as its column's type, fails the compute with the file, the
@@ -65,10 +70,20 @@
  *
  * **Numbers and missing values.** FLOAT columns take decimal numbers in C
  * syntax ("1", "-2.5", "1e-3", "inf", "nan"), parsed with correct rounding
- * (the same double as strtod() in the C locale); INT columns take decimal
- * integers that fit int64_t. Surrounding spaces are allowed. An empty field
+ * (the same double as strtod() in the C locale; unlike strtod(), not
+ * hexadecimal: "0x10" is a bad value); INT columns take decimal integers
+ * that fit int64_t. Surrounding spaces are allowed. An empty field
  * and NaN are *missing*: left out of that column's count, sum, mean, min,
  * max, var and std (pandas' skipna). A missing group key is a bad row.
+ *
+ * **A file that changes.** weft_csv_open() records the file's version
+ * (device, inode, size, modification time), and every task that reads the
+ * file checks it and reads no byte past the size measured then. A file
+ * changed in between (rows appended, truncated, rewritten, replaced under
+ * its name) fails the compute with "data.csv: file changed since it was
+ * opened" rather than give the rows of another version. In graph files,
+ * each csv.chunk task opens the file itself; csv.merge refuses partials
+ * read from two versions of it with the same message.
  *
  * Thread-safety: a weft_csv is immutable after weft_csv_open(); several
  * graphs may use one at once. Free it whenever: the graphs built from it

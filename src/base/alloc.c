@@ -12,21 +12,21 @@
 #include "weft/errno.h"
 
 static void *
-weft__libc_malloc(void *ud, size_t size)
+libc_malloc(void *ud, size_t size)
 {
 	(void)ud;
 	return malloc(size);
 }
 
 static void *
-weft__libc_realloc(void *ud, void *p, size_t size)
+libc_realloc(void *ud, void *p, size_t size)
 {
 	(void)ud;
 	return realloc(p, size);
 }
 
 static void
-weft__libc_free(void *ud, void *p)
+libc_free(void *ud, void *p)
 {
 	(void)ud;
 	free(p);
@@ -34,15 +34,15 @@ weft__libc_free(void *ud, void *p)
 
 /* Read on every allocation, written only by weft_set_allocator, which the
  * caller promises to call while no other weft call runs. */
-static weft_allocator weft__alloc = { weft__libc_malloc, weft__libc_realloc,
-	weft__libc_free, NULL };
+static weft_allocator weft__alloc = { libc_malloc, libc_realloc,
+	libc_free, NULL };
 
 int
 weft_set_allocator(const weft_allocator *a)
 {
 	if (!a) {
-		weft__alloc = (weft_allocator) { weft__libc_malloc,
-			weft__libc_realloc, weft__libc_free, NULL };
+		weft__alloc = (weft_allocator) { libc_malloc,
+			libc_realloc, libc_free, NULL };
 		return WEFT_OK;
 	}
 	if (!a->malloc_fn || !a->realloc_fn || !a->free_fn)
@@ -65,7 +65,7 @@ weft__malloc(size_t size)
 #define WEFT__HUGE ((size_t)2 << 20)
 
 static void
-weft__hint_huge(void *p, size_t bytes)
+hint_huge(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
 	if (!p || bytes < 2 * WEFT__HUGE)
@@ -92,7 +92,7 @@ weft__calloc(size_t n, size_t size)
 	size_t bytes = n * size;
 	void *p = weft__malloc(bytes);
 	if (p) {
-		weft__hint_huge(p, bytes);
+		hint_huge(p, bytes);
 		memset(p, 0, bytes);
 	}
 	return p;
@@ -171,7 +171,7 @@ weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem)
 	void *nb = weft__realloc(*buf, ncap * elem);
 	if (!nb)
 		return WEFT_ENOMEM;
-	weft__hint_huge(nb, ncap * elem);
+	hint_huge(nb, ncap * elem);
 	*buf = nb;
 	*cap = ncap;
 	return WEFT_OK;

@@ -9,10 +9,10 @@
 #include "base/alloc.h"
 #include "base/atomic.h"
 
-/* Tags 1..255 cycle, so a node of a recently freed or another live graph
- * is caught unless 255 graphs were made in between (a best effort that
- * costs nothing on the hot path). */
-static _Atomic uint32_t weft__next_tag;
+/* Graph serials 1..2^32-1, never 0 (which would let WEFT_NODE_NONE's
+ * index 0 pass for a node). A node of another graph is caught unless
+ * 2^32 - 1 graphs were made in between (see weft/graph.h). */
+static _Atomic uint64_t weft__next_serial;
 
 /* Guards every graph's list of users (computes). Lock order: this lock,
  * then a run's lock, then a pool's. */
@@ -36,7 +36,9 @@ weft_graph_new(void)
 	weft_graph *g = weft__calloc(1, sizeof *g);
 	if (!g)
 		return NULL;
-	g->tag = weft_atomic_add_relaxed(&weft__next_tag, 1) % 255 + 1;
+	g->serial = (uint32_t)(weft_atomic_add_relaxed(&weft__next_serial, 1) %
+				   0xFFFFFFFFu) +
+	    1;
 	return g;
 }
 
@@ -141,17 +143,20 @@ weft_graph_size(const weft_graph *g)
 	return g ? g->n : 0;
 }
 
-weft_node
-weft__graph_node(const weft_graph *g, uint32_t index)
+const weft_value *
+weft__graph_lit(const weft_graph *g, const weft__node *nd, uint32_t k)
 {
-	weft_node n = { (g->tag << WEFT__INDEX_BITS) | index };
-	return n;
+	const uint32_t *a = g->args + nd->arg0;
+	uint32_t before = 0;
+	for (uint32_t i = 0; i < k; i++)
+		before += a[i] == WEFT__LIT;
+	return &g->lits[nd->lit0 + before];
 }
 
 /* -- keys ---------------------------------------------------------------- */
 
 static uint64_t
-weft__hash(const char *s)
+hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (; *s; s++)
@@ -160,24 +165,24 @@ weft__hash(const char *s)
 }
 
 static const char *
-weft__key_at(const weft_graph *g, uint32_t i)
+key_at(const weft_graph *g, uint32_t i)
 {
 	return g->nodes[i].key ? g->keys + g->nodes[i].key - 1 : NULL;
 }
 
 /* The slot of `key` in kmap: its node, or the empty slot where it goes. */
 static size_t
-weft__kmap_slot(const weft_graph *g, const char *key)
+kmap_slot(const weft_graph *g, const char *key)
 {
 	size_t mask = g->kmap_cap - 1;
-	size_t s = (size_t)weft__hash(key) & mask;
-	while (g->kmap[s] && strcmp(weft__key_at(g, g->kmap[s] - 1), key))
+	size_t s = (size_t)hash(key) & mask;
+	while (g->kmap[s] && strcmp(key_at(g, g->kmap[s] - 1), key))
 		s = (s + 1) & mask;
 	return s;
 }
 
 static int
-weft__kmap_grow(weft_graph *g)
+kmap_grow(weft_graph *g)
 {
 	if ((g->nkeys + 1) * 2 <= g->kmap_cap)
 		return WEFT_OK;
@@ -192,7 +197,7 @@ weft__kmap_grow(weft_graph *g)
 	g->kmap_cap = ncap;
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i])
-			g->kmap[weft__kmap_slot(g, weft__key_at(g, old[i] - 1))] =
+			g->kmap[kmap_slot(g, key_at(g, old[i] - 1))] =
 			    old[i];
 	weft__free(old);
 	return WEFT_OK;
@@ -200,13 +205,13 @@ weft__kmap_grow(weft_graph *g)
 
 /* Parses a default key "node-<i>"; WEFT__NONE if `key` is not one. */
 static uint32_t
-weft__default_key_index(const char *key)
+default_key_index(const char *key)
 {
 	if (strncmp(key, "node-", 5) != 0 || key[5] < '0' || key[5] > '9')
 		return WEFT__NONE;
 	char *end;
 	unsigned long v = strtoul(key + 5, &end, 10);
-	if (*end || v > WEFT__INDEX_MASK)
+	if (*end || v >= WEFT__NONE)
 		return WEFT__NONE;
 	return (uint32_t)v;
 }
@@ -217,11 +222,11 @@ weft_graph_find(const weft_graph *g, const char *key)
 	if (!g || !key)
 		return WEFT_NODE_NONE;
 	if (g->kmap_cap) {
-		size_t s = weft__kmap_slot(g, key);
+		size_t s = kmap_slot(g, key);
 		if (g->kmap[s])
 			return weft__graph_node(g, g->kmap[s] - 1);
 	}
-	uint32_t i = weft__default_key_index(key);
+	uint32_t i = default_key_index(key);
 	if (i < g->n && !g->nodes[i].key)
 		return weft__graph_node(g, i);
 	return WEFT_NODE_NONE;
@@ -230,7 +235,7 @@ weft_graph_find(const weft_graph *g, const char *key)
 const char *
 weft__graph_key(const weft_graph *g, uint32_t i, char *buf, size_t size)
 {
-	const char *k = weft__key_at(g, i);
+	const char *k = key_at(g, i);
 	if (k)
 		snprintf(buf, size, "%s", k);
 	else
@@ -254,7 +259,7 @@ weft_node_key(const weft_graph *g, weft_node n, char *buf, size_t size)
 /* -- delayed ------------------------------------------------------------- */
 
 static void
-weft__release_lits(size_t nargs, const weft_arg *args)
+release_lits(size_t nargs, const weft_arg *args)
 {
 	for (size_t i = 0; i < nargs; i++)
 		if (args[i].kind == 2) {
@@ -266,7 +271,7 @@ weft__release_lits(size_t nargs, const weft_arg *args)
 /* Checks the arguments before anything is added, so that a failed call
  * leaves the graph as it was. */
 static int
-weft__check_args(
+check_args(
     weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args, size_t *nlit)
 {
 	if (!fn)
@@ -278,12 +283,18 @@ weft__check_args(
 	if (g->n >= WEFT_MAX_NODES)
 		return weft__graph_set_error(g, WEFT_ENOMEM,
 		    "delayed: the graph is full (%zu nodes)", g->n);
-	if (nargs > UINT32_MAX / 2 || g->nslots + nargs > UINT32_MAX / 2)
+	if (nargs > UINT32_MAX - 1 || g->nslots + nargs > UINT32_MAX - 1)
 		return weft__graph_set_error(g, WEFT_ENOMEM,
 		    "delayed: too many arguments in the graph");
 	*nlit = 0;
 	for (size_t i = 0; i < nargs; i++) {
 		if (args[i].kind == 2) {
+			if (weft_value_failed(args[i].lit))
+				return weft__graph_set_error(g, WEFT_ENOMEM,
+				    "delayed: argument %zu is the NIL of a "
+				    "failed value constructor (out of memory "
+				    "or bad input)",
+				    i);
 			(*nlit)++;
 			continue;
 		}
@@ -307,14 +318,14 @@ weft__check_args(
 			    "graph",
 			    i);
 	}
-	if (g->nlits + *nlit > WEFT__ARG_LIT - 1)
+	if (g->nlits + *nlit > UINT32_MAX)
 		return weft__graph_set_error(g, WEFT_ENOMEM,
 		    "delayed: too many literals in the graph");
 	return WEFT_OK;
 }
 
 static int
-weft__reserve(weft_graph *g, size_t nargs, size_t nlit)
+reserve(weft_graph *g, size_t nargs, size_t nlit)
 {
 	size_t sc = g->slots_cap;
 	if (weft__grow((void **)&g->nodes, &g->cap, g->n + 1, sizeof *g->nodes))
@@ -349,15 +360,15 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 {
 	size_t nlit = 0;
 	if (!g) {
-		weft__release_lits(args ? nargs : 0, args);
+		release_lits(args ? nargs : 0, args);
 		return WEFT_NODE_NONE;
 	}
-	int rc = weft__check_args(g, fn, nargs, args, &nlit);
+	int rc = check_args(g, fn, nargs, args, &nlit);
 	if (rc == WEFT_OK && key) {
-		if (weft__kmap_grow(g) != WEFT_OK) {
+		if (kmap_grow(g) != WEFT_OK) {
 			rc = weft__graph_set_error(g, WEFT_ENOMEM,
 			    "delayed: out of memory for key '%s'", key);
-		} else if (g->kmap[weft__kmap_slot(g, key)]) {
+		} else if (g->kmap[kmap_slot(g, key)]) {
 			rc = weft__graph_set_error(g, WEFT_EINVAL,
 			    "delayed: key '%s' already names a node", key);
 		} else {
@@ -370,11 +381,11 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 				    key);
 		}
 	}
-	if (rc == WEFT_OK && weft__reserve(g, nargs, nlit) != WEFT_OK)
+	if (rc == WEFT_OK && reserve(g, nargs, nlit) != WEFT_OK)
 		rc = weft__graph_set_error(
 		    g, WEFT_ENOMEM, "delayed: out of memory");
 	if (rc != WEFT_OK) {
-		weft__release_lits(args ? nargs : 0, args);
+		release_lits(args ? nargs : 0, args);
 		return WEFT_NODE_NONE;
 	}
 
@@ -385,14 +396,15 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	nd->nargs = (uint32_t)nargs;
 	nd->key = 0;
 	nd->succ_head = WEFT__NONE;
+	nd->lit0 = (uint32_t)g->nlits;
 	for (size_t i = 0; i < nargs; i++) {
 		uint32_t s = (uint32_t)g->nslots++;
 		if (args[i].kind == 2) {
-			g->args[s] = (uint32_t)g->nlits | WEFT__ARG_LIT;
+			g->args[s] = WEFT__LIT;
 			g->lits[g->nlits++] = args[i].lit;
 			continue;
 		}
-		uint32_t in = args[i].node.id & WEFT__INDEX_MASK;
+		uint32_t in = (uint32_t)args[i].node.id;
 		g->args[s] = in;
 		g->edge_dst[s] = self;
 		g->edge_next[s] = g->nodes[in].succ_head;
@@ -403,7 +415,7 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 		memcpy(g->keys + g->keys_len, key, kl);
 		nd->key = (uint32_t)g->keys_len + 1;
 		g->keys_len += kl;
-		g->kmap[weft__kmap_slot(g, key)] = self + 1;
+		g->kmap[kmap_slot(g, key)] = self + 1;
 		g->nkeys++;
 	}
 	return weft__graph_node(g, self);

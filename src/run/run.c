@@ -23,6 +23,7 @@
 
 #include "base/alloc.h"
 #include "base/futex.h"
+#include "base/sort.h"
 #include "graph/value.h"
 #include "run/run.h"
 #include "weft/task.h"
@@ -73,7 +74,7 @@ weft_ctx_key(weft_ctx *ctx)
 }
 
 static void
-weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
+record_failure(weft__run *r, weft_ctx *ctx, int rc)
 {
 	uint32_t zero = WEFT__RUN_OK;
 	if (!weft_atomic_cas_acq_rel(&r->failed, &zero, WEFT__RUN_FAILED))
@@ -88,7 +89,7 @@ weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
 }
 
 static void
-weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
+task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 {
 	ti->node = weft__graph_node(r->g, ctx->node);
 	ti->key = weft_ctx_key(ctx);
@@ -97,10 +98,22 @@ weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 	ti->rc = WEFT_OK;
 }
 
+/* A task returned OK with a NIL: a failed constructor's NIL must not pass
+ * for a result (weft_value_failed). */
+static int
+check_nil(weft_ctx *ctx, weft_value out)
+{
+	if (!weft_value_failed(out))
+		return WEFT_OK;
+	weft_fail(ctx, "the task returned the NIL of a failed value "
+		       "constructor (out of memory?)");
+	return WEFT_ENOMEM;
+}
+
 /* Calls the node's function with its arguments gathered into an array of
  * borrowed values. Returns 0, or -1 when the task failed. */
 static int
-weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
+call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 {
 	const weft_graph *g = r->g;
 	weft_value stackargs[WEFT__STACK_ARGS];
@@ -116,14 +129,14 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		if (!argv) {
 			weft_fail(&ctx, "out of memory for %u arguments",
 			    nd->nargs);
-			weft__record_failure(r, &ctx, WEFT_ENOMEM);
+			record_failure(r, &ctx, WEFT_ENOMEM);
 			return -1;
 		}
 	}
 	const uint32_t *a = g->args + nd->arg0;
+	const weft_value *lit = g->lits + nd->lit0;
 	for (uint32_t i = 0; i < nd->nargs; i++)
-		argv[i] = (a[i] & WEFT__ARG_LIT) ? g->lits[a[i] & ~WEFT__ARG_LIT]
-						 : r->slots[a[i]].result;
+		argv[i] = a[i] == WEFT__LIT ? *lit++ : r->slots[a[i]].result;
 	/* The task writes straight into the result slot (NIL from calloc):
 	 * copying a just-returned value out of a local missed store
 	 * forwarding and stalled every task. */
@@ -131,10 +144,12 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	int rc;
 	if (!r->cb && !r->trace) {
 		rc = nd->fn(&ctx, nd->nargs, argv, out);
+		if (rc == WEFT_OK && out->type == WEFT_NIL)
+			rc = check_nil(&ctx, *out);
 	} else {
 		weft_task_info ti;
 		if (r->cb)
-			weft__task_info(r, &ctx, &ti);
+			task_info(r, &ctx, &ti);
 		int64_t t0 = weft__now_ns();
 		if (r->cb && r->cb->pretask) {
 			ti.start_ns = t0;
@@ -142,8 +157,11 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		}
 		rc = nd->fn(&ctx, nd->nargs, argv, out);
 		int64_t t1 = weft__now_ns();
+		if (rc == WEFT_OK && out->type == WEFT_NIL)
+			rc = check_nil(&ctx, *out);
 		if (r->trace)
-			weft__trace_add(r->trace, ctx.worker, v, t0, t1);
+			weft__trace_add(r->trace, ctx.worker, v, t0, t1, rc,
+			    rc == WEFT_OK ? NULL : ctx.has_msg ? ctx.msg : "");
 		if (r->cb && r->cb->posttask) {
 			ti.start_ns = t0;
 			ti.end_ns = t1;
@@ -157,7 +175,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		weft__free(argv);
 	if (rc != WEFT_OK) {
 		weft_value_release(out);
-		weft__record_failure(r, &ctx, rc);
+		record_failure(r, &ctx, rc);
 		return -1;
 	}
 	return 0;
@@ -167,11 +185,11 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
  * count of 1 is ours alone, so it needs no atomic write. Targets are never
  * freed here: their consumers do not count them. */
 static void
-weft__release_inputs(weft__run *r, const weft__node *nd)
+release_inputs(weft__run *r, const weft__node *nd)
 {
 	const uint32_t *a = r->g->args + nd->arg0;
 	for (uint32_t i = 0; i < nd->nargs; i++) {
-		if (a[i] & WEFT__ARG_LIT)
+		if (a[i] == WEFT__LIT)
 			continue;
 		weft__slot *s = &r->slots[a[i]];
 		if (s->flags & WEFT__F_TARGET)
@@ -187,7 +205,7 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
  * WEFT__TBUF targets), not per task, so a compute of a million independent
  * targets does not bounce one counter between the cores a million times. */
 static void
-weft__targets_done(weft__run *r, const uint32_t *t, uint32_t n)
+targets_done(weft__run *r, const uint32_t *t, uint32_t n)
 {
 	uint32_t pos = weft_atomic_add_relaxed(&r->order_pos, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -214,7 +232,7 @@ typedef struct weft__tbuf {
 
 /* Whether node a has a higher priority than node b. */
 static int
-weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
+prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 {
 	return weft__graph_prio(g, a) > weft__graph_prio(g, b);
 }
@@ -222,19 +240,19 @@ weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 /* Runs node v, then the ready successor it picks, and so on: a chain runs
  * as a loop on one worker. Finished targets go to `tb`. */
 static void
-weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
+run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 {
 	const weft_graph *g = r->g;
 	for (;;) {
 		const weft__node *nd = &g->nodes[v];
 		weft__slot *vs = &r->slots[v];
 		if (weft_atomic_load_relaxed(&r->failed) ||
-		    weft__call(r, v, nd, w) != 0)
+		    call(r, v, nd, w) != 0)
 			vs->flags |= WEFT__F_SKIPPED;
-		weft__release_inputs(r, nd);
+		release_inputs(r, nd);
 		if (vs->flags & WEFT__F_TARGET) {
 			if (tb->n == WEFT__TBUF) {
-				weft__targets_done(r, tb->t, tb->n);
+				targets_done(r, tb->t, tb->n);
 				tb->n = 0;
 			}
 			tb->t[tb->n++] = v;
@@ -273,7 +291,7 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 			ready[nready++] = next;
 			for (unsigned i = 1; i < nready; i++)
 				for (unsigned j = i; j > 0 &&
-				     weft__prio_above(g, ready[j - 1], ready[j]);
+				     prio_above(g, ready[j - 1], ready[j]);
 				     j--) {
 					uint32_t t = ready[j];
 					ready[j] = ready[j - 1];
@@ -295,17 +313,18 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 /* The job handler: a node index, or a range of roots to split. Splitting
  * in halves gives each thief one large chunk per steal (SCHEDULER.md §2a). */
 static void
-weft__handle(void *ctx, uint64_t arg, weft__worker *w)
+handle(void *ctx, uint64_t arg, weft__worker *w)
 {
 	weft__run *r = ctx;
 	weft__tbuf tb;
 	tb.n = 0;
 	if (!(arg & WEFT__RANGE)) {
-		weft__run_node(r, (uint32_t)arg, w, &tb);
+		run_node(r, (uint32_t)arg, w, &tb);
 	} else {
+		/* a range of root units [lo, hi): see weft__run_prepare */
 		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
 		uint32_t hi = (uint32_t)arg & 0x3FFFFFF;
-		while (hi - lo > r->grain) {
+		while ((uint64_t)(hi - lo) * r->unit > r->grain && hi - lo > 1) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			weft__worker_push(w,
 			    weft__job(r->handler,
@@ -313,30 +332,27 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 			weft__notify(r->pool);
 			hi = mid;
 		}
-		for (uint32_t i = lo; i < hi; i++)
-			weft__run_node(r, r->roots[i], w, &tb);
+		size_t end = (size_t)hi * r->unit;
+		if (end > r->nroots)
+			end = r->nroots;
+		for (size_t i = (size_t)lo * r->unit; i < end; i++)
+			run_node(r, r->roots[i], w, &tb);
 	}
 	/* after this the run may be gone */
 	if (tb.n)
-		weft__targets_done(r, tb.t, tb.n);
+		targets_done(r, tb.t, tb.n);
 }
 
 /* -- setup -------------------------------------------------------------------- */
 
-static const weft_graph *weft__sort_graph;
-
+/* Roots by priority, higher first; creation order among equals. */
 static int
-weft__root_cmp(const void *a, const void *b)
+root_before(const void *ctx, uint32_t x, uint32_t y)
 {
-	/* higher priority first; creation order among equals */
-	int32_t pa = weft__graph_prio(weft__sort_graph, *(const uint32_t *)a);
-	int32_t pb = weft__graph_prio(weft__sort_graph, *(const uint32_t *)b);
-	if (pa != pb)
-		return pa > pb ? -1 : 1;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
+	const weft_graph *g = ctx;
+	int32_t px = weft__graph_prio(g, x), py = weft__graph_prio(g, y);
+	return px != py ? px > py : x < y;
 }
-static pthread_mutex_t weft__sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * Marks the targets and, in one reverse sweep over the indexes (a
@@ -346,7 +362,7 @@ static pthread_mutex_t weft__sort_mu = PTHREAD_MUTEX_INITIALIZER;
  * ready values: they are not run and their inputs are not claimed.
  */
 static int
-weft__setup(weft__run *r)
+setup(weft__run *r)
 {
 	const weft_graph *g = r->g;
 	uint32_t hi = 0;
@@ -399,7 +415,7 @@ weft__setup(weft__run *r)
 		const uint32_t *a = g->args + nd->arg0;
 		uint32_t np = 0;
 		for (uint32_t i = 0; i < nd->nargs; i++) {
-			if (a[i] & WEFT__ARG_LIT)
+			if (a[i] == WEFT__LIT)
 				continue;
 			weft__slot *in = &r->slots[a[i]];
 			weft_atomic_store_relaxed(
@@ -434,12 +450,8 @@ weft__setup(weft__run *r)
 		r->roots[i] = r->roots[j - 1];
 		r->roots[j - 1] = t;
 	}
-	if (g->prio && r->nroots > 1) {
-		pthread_mutex_lock(&weft__sort_mu);
-		weft__sort_graph = g;
-		qsort(r->roots, r->nroots, sizeof *r->roots, weft__root_cmp);
-		pthread_mutex_unlock(&weft__sort_mu);
-	}
+	if (g->prio && r->nroots > 1)
+		weft__sort_u32(r->roots, r->nroots, root_before, g);
 	return WEFT_OK;
 }
 
@@ -448,7 +460,7 @@ weft__setup(weft__run *r)
 /* weft_graph_free while this run is live: cancel, drain, finish, and
  * forget the graph (called with the graph users' lock held). */
 static void
-weft__run_release(weft__graph_user *u)
+run_release(weft__graph_user *u)
 {
 	weft__run *r = (weft__run *)u;
 	uint32_t ok = WEFT__RUN_OK;
@@ -462,7 +474,7 @@ weft__run_release(weft__graph_user *u)
 
 /* weft_pool_free while this run is live (pool lock held: no blocking). */
 static int
-weft__run_ctl(void *ctx, int op)
+run_ctl(void *ctx, int op)
 {
 	weft__run *r = ctx;
 	if (op == WEFT__CTL_CANCEL) {
@@ -480,7 +492,7 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		return weft__graph_set_error(g, WEFT_ENOMEM, "compute: no mutex");
 	r->mu_ok = 1;
-	r->user.release = weft__run_release;
+	r->user.release = run_release;
 	weft__graph_attach(g, &r->user);
 	r->fail_node = WEFT__NONE;
 	r->n = n;
@@ -497,7 +509,7 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 				? "not a node of this graph"
 				: "WEFT_NODE_NONE (a delayed call failed?)");
 	}
-	if (weft__setup(r) != WEFT_OK)
+	if (setup(r) != WEFT_OK)
 		return weft__graph_set_error(
 		    g, WEFT_ENOMEM, "compute: out of memory");
 	if (r->trace &&
@@ -509,6 +521,9 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 	 * than a small task (SCHEDULER.md §2a). */
 	size_t per = r->nroots / (16 * (size_t)weft_pool_threads(r->pool));
 	r->grain = per < 1 ? 1 : per > 64 ? 64 : (uint32_t)per;
+	/* A range job holds 25 bits per end: past 2^25 roots, its ends count
+	 * units of several roots. */
+	r->unit = (uint32_t)(r->nroots >> 25) + 1;
 	return WEFT_OK;
 }
 
@@ -523,13 +538,14 @@ weft__run_start(weft__run *r)
 		return WEFT_OK;
 	}
 	int rc = weft__handler_add(
-	    r->pool, weft__handle, weft__run_ctl, r, &r->handler);
+	    r->pool, handle, run_ctl, r, &r->handler);
 	if (rc != WEFT_OK)
 		return weft__graph_set_error(r->g, rc,
 		    "compute: %u computes already run on this pool",
 		    WEFT__MAX_HANDLERS - 2);
 	rc = weft__submit(r->pool,
-	    weft__job(r->handler, WEFT__RANGE | (uint64_t)r->nroots));
+	    weft__job(r->handler,
+		WEFT__RANGE | (uint64_t)((r->nroots + r->unit - 1) / r->unit)));
 	if (rc != WEFT_OK) {
 		weft__handler_remove(r->pool, r->handler);
 		r->handler = 0;

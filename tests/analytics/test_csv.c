@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
+#include "base/decimal.h"
+#include "csvutil.h"
 #include "testutil.h"
 
 static weft_pool *pools[3];
@@ -79,26 +81,6 @@ printf_(struct buf *b, const char *fmt, ...)
 	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	put(b, tmp, (size_t)n);
-}
-
-static char *
-write_file(const char *s, size_t n)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = malloc(512);
-	snprintf(path, 512, "%s/weft-csv-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_true(write(fd, s, n) == (ssize_t)n);
-	close(fd);
-	return path;
-}
-
-static void
-drop_file(char *path)
-{
-	unlink(path);
-	free(path);
 }
 
 /* -- the random table and its reference ------------------------------------------ */
@@ -266,14 +248,6 @@ close_ulps(double got, double want, double k, double sabs)
 		return isnan(got);
 	return fabs(got - want) <= k * ulp(want) + 0x1.0p-90 * sabs;
 }
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			print_error(__VA_ARGS__);                             \
-			fail();                                               \
-		}                                                             \
-	} while (0)
 
 static const weft_csv_agg aggs[] = {
 	{ "x", WEFT_AGG_COUNT, WEFT_CSV_FLOAT },

@@ -161,6 +161,49 @@ csv_graph_matches_api(void **state)
 	free(path);
 }
 
+/* "count" alone, through csv.merge of several ranges (issue 11.2: a
+ * zero-size copy in the merge failed as "out of memory"). */
+static void
+csv_graph_count_alone(void **state)
+{
+	(void)state;
+	uint64_t seed = 5;
+	char *path = write_csv(&seed, 300);
+	for (int keyed = 0; keyed < 2; keyed++) {
+		char json[2048];
+		snprintf(json, sizeof json,
+		    "{\"graph\": {"
+		    "\"c0\": [\"csv.chunk\", {\"lit\": \"%s\"}, 0, 3, %s, "
+		    "{\"lit\": \"count\"}],"
+		    "\"c1\": [\"csv.chunk\", {\"lit\": \"%s\"}, 1, 3, %s, "
+		    "{\"lit\": \"count\"}],"
+		    "\"c2\": [\"csv.chunk\", {\"lit\": \"%s\"}, 2, 3, %s, "
+		    "{\"lit\": \"count\"}],"
+		    "\"m\": [\"csv.merge\", {\"ref\": \"c0\"}, {\"ref\": \"c1\"}, "
+		    "{\"ref\": \"c2\"}],"
+		    "\"frame\": [\"csv.frame\", {\"ref\": \"m\"}]},"
+		    " \"targets\": [\"frame\"]}",
+		    path, keyed ? "{\"lit\": \"key:int\"}" : "null", path,
+		    keyed ? "{\"lit\": \"key:int\"}" : "null", path,
+		    keyed ? "{\"lit\": \"key:int\"}" : "null");
+		weft_value v;
+		char err[512];
+		int rc = run_json(json, 1, &v, err, sizeof err);
+		if (rc != WEFT_OK) {
+			print_error("%s\n", err);
+			fail();
+		}
+		weft_value counts = weft_frame_col(v, keyed ? 1 : 0);
+		double total = 0;
+		for (size_t i = 0; i < weft_len(counts); i++)
+			total += weft_f64s_data(counts)[i];
+		assert_true(total == 300);
+		weft_value_release(&v);
+	}
+	unlink(path);
+	free(path);
+}
+
 static void
 array_graph_matches_api(void **state)
 {
@@ -218,6 +261,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(csv_graph_matches_api),
+		cmocka_unit_test(csv_graph_count_alone),
 		cmocka_unit_test(array_graph_matches_api),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

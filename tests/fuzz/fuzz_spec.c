@@ -30,6 +30,7 @@
 
 #include <weft.h>
 
+#include "fuzz_check.h"
 #include "fuzz_spec.h"
 
 /* Bytes the library may allocate while one input runs (in total, frees are
@@ -91,19 +92,6 @@ over_budget(void)
 }
 
 /* -- checks ---------------------------------------------------------------- */
-
-#define CHECK(c)                                                             \
-	do {                                                                 \
-		if (!(c))                                                    \
-			broken(__LINE__, #c);                                \
-	} while (0)
-
-static _Noreturn void
-broken(int line, const char *what)
-{
-	fprintf(stderr, "fuzz_spec.c:%d: broken promise: %s\n", line, what);
-	abort();
-}
 
 static int
 terminated(const char *s, size_t size)

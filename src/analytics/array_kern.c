@@ -4,9 +4,10 @@
  * of a rank across sorted runs. No graph code here: array.c wraps these in
  * tasks.
  */
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
 
 #include "base/alloc.h"
+#include "base/memhash.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -194,20 +195,11 @@ weft__mom_value(const weft__mom *m)
 
 /* -- generators ----------------------------------------------------------- */
 
-/* splitmix64's output function: a bijective mix of a 64-bit counter. */
-static inline uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
-
 /* Uniform in [0, 1) from the counter i of stream `seed`, 53 bits. */
 static inline double
 unif(uint64_t seed, uint64_t i)
 {
-	return (double)(mix64(seed + i * 0x9E3779B97F4A7C15u) >> 11) *
+	return (double)(weft__mix64(seed + i * 0x9E3779B97F4A7C15u) >> 11) *
 	    0x1.0p-53;
 }
 

@@ -22,8 +22,7 @@
  * A partial is a PTR value that only these functions read; they check its
  * tag before using it.
  */
-#include "lib/analytics.h"
-#include "lib/lib.h"
+#include "analytics/analytics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -195,7 +194,22 @@ r_csv_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 		return weft_fail(ctx, "out of memory");
 	for (size_t i = 1; i < n; i++) {
 		const struct regpart *r = regpart_of(a[i]);
-		if (!r || r->pt->nval != m->nval || r->pt->key_type != m->key_type) {
+		const weft__csv_spec *a = weft_ptr_get(first->spec),
+				     *b = r ? weft_ptr_get(r->spec) : NULL;
+		/* Each csv.chunk opened the file itself: partials of two
+		 * versions of it would count rows twice or not at all. */
+		if (r && r->pt->nval == m->nval &&
+		    r->pt->key_type == m->key_type && a->nchunks == b->nchunks &&
+		    strcmp(a->path, b->path) == 0 &&
+		    !weft__csv_same_version(a, b)) {
+			weft__part_free(m);
+			return weft_fail(ctx,
+			    "csv.merge: %s: file changed since it was opened "
+			    "(argument %zu read another version of it)",
+			    a->path, i + 1);
+		}
+		if (!r || r->pt->nval != m->nval || r->pt->key_type != m->key_type ||
+		    a->nchunks != b->nchunks || strcmp(a->path, b->path) != 0) {
 			weft__part_free(m);
 			return weft_fail(ctx,
 			    "csv.merge: argument %zu is not a partial of the "
@@ -367,7 +381,12 @@ r_array_vadd(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 int
 weft_registry_add_analytics(weft_registry *r)
 {
-	static const weft__builtin fns[] = {
+	static const struct {
+		const char *name;
+		weft_fn fn;
+		int min, max;
+		const char *help;
+	} fns[] = {
 		{ "csv.chunk", r_csv_chunk, 5, WEFT_ARGS_ANY,
 		    "csv.chunk(path, i, n, key, \"op:col\"...): aggregates of "
 		    "byte range i of n" },
@@ -392,5 +411,14 @@ weft_registry_add_analytics(weft_registry *r)
 	};
 	if (!r)
 		return WEFT_EINVAL;
-	return weft__register_table(r, fns, sizeof fns / sizeof fns[0]);
+	/* Through the public API, as a plugin would: the first error is
+	 * returned and the other functions are added anyway. */
+	int first = WEFT_OK;
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+		int rc = weft_registry_add(r, fns[i].name, fns[i].fn, fns[i].min,
+		    fns[i].max, fns[i].help);
+		if (rc != WEFT_OK && first == WEFT_OK)
+			first = rc;
+	}
+	return first;
 }

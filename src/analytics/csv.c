@@ -3,9 +3,10 @@
  * graph of a query (one scan task per byte range, a merge tree, a finisher),
  * and the frame the finisher builds. The parsing itself is csv_scan.c.
  */
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
 
 #include "base/alloc.h"
+#include "base/memhash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,8 +97,10 @@ seterr(char *err, size_t n, const char *fmt, ...)
 
 /* Splits the first record of buf[0..len) into fields (quotes undone).
  * Returns the number of bytes it took (newline included), 0 when the
- * record does not end in buf (and `eof` is not set), -1 for a bad quote.
- * Fields are stored when `names` is not NULL. */
+ * record does not end in buf (and `eof` is not set), HDR_QUOTE for a bad
+ * quote, HDR_NUL for a NUL byte in a field, HDR_NOMEM. */
+enum { HDR_QUOTE = -1, HDR_NUL = -2, HDR_NOMEM = -3 };
+
 static long
 split_header(const char *buf, size_t len, int eof, char dl, char qt,
     char ***names, size_t *nf)
@@ -106,6 +109,7 @@ split_header(const char *buf, size_t len, int eof, char dl, char qt,
 	char **v = NULL;
 	char *f = NULL;
 	size_t fl = 0, fc = 0;
+	int code = HDR_QUOTE;
 	for (;;) {
 		/* one field */
 		fl = 0;
@@ -162,6 +166,10 @@ split_header(const char *buf, size_t len, int eof, char dl, char qt,
 				goto nomem;
 			v = t;
 		}
+		if (fl && memchr(f, '\0', fl)) {
+			code = HDR_NUL;
+			goto bad;
+		}
 		v[n] = weft__malloc(fl + 1);
 		if (!v[n])
 			goto nomem;
@@ -181,17 +189,174 @@ split_header(const char *buf, size_t len, int eof, char dl, char qt,
 	*names = v;
 	*nf = n;
 	return (long)i;
+nomem:
+	code = HDR_NOMEM;
 partial:
 bad:
-nomem:
-	/* the three differ only in what the caller does next */
 	weft__free(f);
 	for (size_t k = 0; k < n; k++)
 		weft__free(v[k]);
 	weft__free(v);
-	if (i >= len && !eof)
-		return 0;
-	return -1;
+	if (code == HDR_QUOTE && i >= len && !eof)
+		return 0; /* partial */
+	return code;
+}
+
+/* Skips blank lines ("\n", "\r\n") at the start of buf[0..len): the
+ * bytes they take, and their number in *lines. Stops early before a lone
+ * '\r' at the end when more may follow (not eof). */
+static size_t
+skip_blank(const char *buf, size_t len, int eof, uint64_t *lines)
+{
+	size_t i = 0;
+	for (;;) {
+		if (i < len && buf[i] == '\n')
+			i++;
+		else if (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
+			i += 2;
+		else if (i + 1 == len && buf[i] == '\r' && !eof)
+			return i;
+		else
+			return i;
+		(*lines)++;
+	}
+}
+
+/* The header: what weft_csv_open() reads before the data. */
+struct header {
+	char **names;
+	size_t n;
+	uint64_t start; /* file offset of the header line */
+	uint64_t end;	/* of the first byte after it */
+	uint64_t blank; /* blank lines before it */
+	uint64_t bom;	/* 3 with a byte order mark, else 0 */
+};
+
+/* Reads the first record after the byte order mark and any blank lines,
+ * no further than `size` (the version of the file measured at open). */
+static int
+read_header(int fd, uint64_t size, const char *path, char dl, char qt,
+    struct header *h, char *err, size_t errsize)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	uint64_t off = 0; /* file offset of buf[0] */
+	int rc = WEFT_OK, first = 1;
+	memset(h, 0, sizeof *h);
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			char *t = weft__realloc(buf, cap);
+			if (!t) {
+				rc = WEFT_ENOMEM;
+				break;
+			}
+			buf = t;
+		}
+		size_t want = cap - len;
+		uint64_t pos = off + len;
+		if (size - pos < want)
+			want = (size_t)(size - pos);
+		ssize_t k = want ? pread(fd, buf + len, want, (off_t)pos) : 0;
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			seterr(err, errsize, "%s: read error: %s", path,
+			    strerror(errno));
+			rc = WEFT_EIO;
+			break;
+		}
+		len += (size_t)k;
+		int eof = k == 0 || off + len == size;
+		if (first && (len >= 3 || eof)) {
+			first = 0;
+			if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+				h->bom = 3;
+			memmove(buf, buf + h->bom, len - h->bom);
+			len -= h->bom;
+			off += h->bom;
+		} else if (first) {
+			continue;
+		}
+		/* Blank lines before the header are skipped like any other
+		 * (and dropped, so that a file of them needs no memory). */
+		size_t sk = skip_blank(buf, len, eof, &h->blank);
+		memmove(buf, buf + sk, len - sk);
+		len -= sk;
+		off += sk;
+		if (len == 0 && eof) {
+			seterr(err, errsize, "%s: empty file (no header)", path);
+			rc = WEFT_EPARSE;
+			break;
+		}
+		if (len == 0 || (len == 1 && buf[0] == '\r' && !eof))
+			continue;
+		long took = split_header(buf, len, eof, dl, qt, &h->names, &h->n);
+		if (took == HDR_NOMEM) {
+			rc = WEFT_ENOMEM;
+			break;
+		}
+		if (took < 0) {
+			seterr(err, errsize, "%s:%llu: header: %s", path,
+			    (unsigned long long)(h->blank + 1),
+			    took == HDR_NUL ?
+				"a NUL byte in a column name (not a text file?)" :
+				"unterminated or misplaced quote");
+			rc = WEFT_EPARSE;
+			break;
+		}
+		if (took > 0) {
+			h->start = off;
+			h->end = off + (uint64_t)took;
+			break;
+		}
+	}
+	weft__free(buf);
+	if (rc == WEFT_ENOMEM)
+		seterr(err, errsize, "%s: out of memory", path);
+	return rc;
+}
+
+/* Refuses an empty or repeated column name. A hash set of the names: a
+ * header of 40,000 columns took seconds with a pairwise comparison. */
+static int
+check_names(char **names, size_t n, const char *path, uint64_t line,
+    char *err, size_t errsize)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!names[i][0]) {
+			seterr(err, errsize,
+			    "%s:%llu: header: column %zu has no name", path,
+			    (unsigned long long)line, i + 1);
+			return WEFT_EPARSE;
+		}
+	size_t ns = 16;
+	while (ns < 2 * n)
+		ns *= 2;
+	uint32_t *set = weft__calloc(ns, sizeof *set);
+	if (!set) {
+		seterr(err, errsize, "%s: out of memory", path);
+		return WEFT_ENOMEM;
+	}
+	int rc = WEFT_OK;
+	for (size_t i = 0; i < n && rc == WEFT_OK; i++) {
+		size_t len = strlen(names[i]);
+		size_t j = weft__hash_mem(names[i], len) & (ns - 1);
+		for (; set[j]; j = (j + 1) & (ns - 1))
+			if (strcmp(names[set[j] - 1], names[i]) == 0) {
+				char nm[WEFT__SHOW_BUF];
+				seterr(err, errsize,
+				    "%s:%llu: header: duplicate column name "
+				    "'%s'",
+				    path, (unsigned long long)line,
+				    weft__csv_show(nm, names[i], names[i] + len));
+				rc = WEFT_EPARSE;
+				break;
+			}
+		set[j] = (uint32_t)(i + 1);
+	}
+	weft__free(set);
+	return rc;
 }
 
 int
@@ -229,65 +394,17 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 		return WEFT_EIO;
 	}
 	uint64_t size = (uint64_t)st.st_size;
-
-	/* Read until the first record ends. */
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	char **names = NULL;
-	size_t nf = 0;
-	long took = 0;
-	int rc = WEFT_OK, eof = 0;
-	size_t bom = 0;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 65536;
-			char *t = weft__realloc(buf, cap);
-			if (!t) {
-				rc = WEFT_ENOMEM;
-				break;
-			}
-			buf = t;
-		}
-		ssize_t k = pread(fd, buf + len, cap - len, (off_t)len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			seterr(err, errsize, "%s: read error: %s", path,
-			    strerror(errno));
-			rc = WEFT_EIO;
-			break;
-		}
-		len += (size_t)k;
-		eof = k == 0;
-		bom = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-		if (len == bom && eof) {
-			seterr(err, errsize, "%s: empty file (no header)", path);
-			rc = WEFT_EPARSE;
-			break;
-		}
-		took = split_header(buf + bom, len - bom, eof, dl, qt, &names, &nf);
-		if (took < 0) {
-			seterr(err, errsize,
-			    "%s:1: header: unterminated or misplaced quote", path);
-			rc = WEFT_EPARSE;
-			break;
-		}
-		if (took > 0)
-			break;
-	}
+	struct header h;
+	int rc = read_header(fd, size, path, dl, qt, &h, err, errsize);
 	close(fd);
-	weft__free(buf);
-	if (rc != WEFT_OK) {
-		if (rc == WEFT_ENOMEM)
-			seterr(err, errsize, "%s: out of memory", path);
+	if (rc != WEFT_OK)
 		return rc;
-	}
 	weft_csv *c = weft__calloc(1, sizeof *c);
 	weft__csv_spec *sp = c ? &c->base : NULL;
 	if (!c || !(sp->path = weft__strdup(path))) {
-		for (size_t i = 0; i < nf; i++)
-			weft__free(names[i]);
-		weft__free(names);
+		for (size_t i = 0; i < h.n; i++)
+			weft__free(h.names[i]);
+		weft__free(h.names);
 		weft__free(c);
 		seterr(err, errsize, "%s: out of memory", path);
 		return WEFT_ENOMEM;
@@ -296,36 +413,31 @@ weft_csv_open(const char *path, const weft_csv_opts *opts, weft_csv **out,
 	sp->quote = qt;
 	sp->flags = opts->flags;
 	sp->size = size;
-	sp->ncols = nf;
-	sp->names = names;
+	sp->dev = (uint64_t)st.st_dev;
+	sp->ino = (uint64_t)st.st_ino;
+	sp->mtime_s = (int64_t)st.st_mtim.tv_sec;
+	sp->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+	sp->ncols = h.n;
+	sp->names = h.names;
 	sp->key = -1;
 	if (opts->flags & WEFT_CSV_NO_HEADER) {
-		for (size_t i = 0; i < nf; i++) {
+		for (size_t i = 0; i < h.n; i++) {
 			char num[24];
 			snprintf(num, sizeof num, "%zu", i);
-			weft__free(names[i]);
-			names[i] = weft__strdup(num);
-			if (!names[i])
+			weft__free(h.names[i]);
+			h.names[i] = weft__strdup(num);
+			if (!h.names[i])
 				rc = WEFT_ENOMEM;
 		}
-		sp->data_start = bom;
+		/* The blank lines before the first record are data lines
+		 * then: the scan skips and counts them. */
+		sp->data_start = h.bom;
 		sp->header_lines = 0;
 	} else {
-		sp->data_start = bom + (uint64_t)took;
-		sp->header_lines = 1;
-		for (size_t i = 0; i < nf && rc == WEFT_OK; i++)
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(names[i], names[j]) == 0) {
-					seterr(err, errsize,
-					    "%s:1: header: duplicate column "
-					    "name '%s'",
-					    path, names[i]);
-					rc = WEFT_EPARSE;
-					break;
-				}
+		sp->data_start = h.end;
+		sp->header_lines = h.blank + 1;
+		rc = check_names(h.names, h.n, path, h.blank + 1, err, errsize);
 	}
-	if (sp->data_start > size)
-		sp->data_start = size;
 	uint64_t d = size - sp->data_start;
 	if (opts->nchunks) {
 		sp->nchunks = opts->nchunks;
@@ -434,22 +546,35 @@ parity_of(size_t n, const weft_value *a, size_t idx)
 	return p && idx < weft_len(a[2]) ? (int)p[idx] : 0;
 }
 
+/* Parses the range of a scan or col task (spec, idx[, parities]) into
+ * *pt; WEFT_OK, or the task's failure. */
+static int
+scan_task(weft_ctx *ctx, size_t n, const weft_value *a, weft__part **pt)
+{
+	const weft__csv_spec *sp = spec_of(a[0]);
+	size_t idx = (size_t)weft_as_int(a[1]);
+	char msg[512];
+	*pt = weft__part_new(sp);
+	if (!*pt)
+		return weft_fail(ctx, "%s: out of memory", sp->path);
+	int rc = weft__csv_scan(sp, idx, parity_of(n, a, idx), *pt, msg,
+	    sizeof msg);
+	if (rc != WEFT_OK) {
+		weft__part_free(*pt);
+		*pt = NULL;
+		return weft_fail(ctx, "%s", msg);
+	}
+	return WEFT_OK;
+}
+
 /* scan(spec, idx[, parities]) -> part */
 static int
 k_scan(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
-	const weft__csv_spec *sp = spec_of(a[0]);
-	size_t idx = (size_t)weft_as_int(a[1]);
-	weft__part *pt = weft__part_new(sp);
-	if (!pt)
-		return weft_fail(ctx, "%s: out of memory", sp->path);
-	char msg[512];
-	int rc = weft__csv_scan(sp, idx, parity_of(n, a, idx), pt, msg,
-	    sizeof msg);
-	if (rc != WEFT_OK) {
-		weft__part_free(pt);
-		return weft_fail(ctx, "%s", msg);
-	}
+	weft__part *pt;
+	int rc = scan_task(ctx, n, a, &pt);
+	if (rc != WEFT_OK)
+		return rc;
 	*out = weft_ptr(pt, part_free_v);
 	return weft_is_nil(*out) ? weft_fail(ctx, "out of memory") : WEFT_OK;
 }
@@ -684,17 +809,10 @@ static int
 k_col(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
 	const weft__csv_spec *sp = spec_of(a[0]);
-	size_t idx = (size_t)weft_as_int(a[1]);
-	weft__part *pt = weft__part_new(sp);
-	if (!pt)
-		return weft_fail(ctx, "%s: out of memory", sp->path);
-	char msg[512];
-	int rc = weft__csv_scan(sp, idx, parity_of(n, a, idx), pt, msg,
-	    sizeof msg);
-	if (rc != WEFT_OK) {
-		weft__part_free(pt);
-		return weft_fail(ctx, "%s", msg);
-	}
+	weft__part *pt;
+	int rc = scan_task(ctx, n, a, &pt);
+	if (rc != WEFT_OK)
+		return rc;
 	if (pt->has_err) {
 		/* Lines before this range are unknown here: give the byte
 		 * offset of the row. */

@@ -4,8 +4,8 @@
  * reduction trees they are merged in. Only the public API is used to build
  * graphs, so that these functions are weft users like any other.
  */
-#ifndef WEFT_LIB_ANALYTICS_H
-#define WEFT_LIB_ANALYTICS_H
+#ifndef WEFT_ANALYTICS_ANALYTICS_H
+#define WEFT_ANALYTICS_ANALYTICS_H
 
 #include <math.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include "weft/array.h"
 #include "weft/graph.h"
+#include "weft/task.h"
 #include "weft/value.h"
 
 /* -- double-double sums -------------------------------------------------- */
@@ -48,6 +49,14 @@ weft__dd_add_dd(weft__dd *a, weft__dd b)
 {
 	double s, e;
 	weft__two_sum(a->hi, b.hi, &s, &e);
+	/* An infinite (or NaN) sum is the answer, as it is when the terms
+	 * are added one by one: renormalising it with the inf - inf junk of
+	 * the low parts would make -inf + 1 a NaN (found by fuzz_csv). */
+	if (!isfinite(s)) {
+		a->hi = s;
+		a->lo = 0;
+		return;
+	}
 	e += a->lo + b.lo;
 	/* renormalise so that lo stays small next to hi */
 	weft__two_sum(s, e, &a->hi, &a->lo);
@@ -158,7 +167,12 @@ typedef struct weft__csv_spec {
 	unsigned flags;
 	size_t ncols;
 	char **names;
+	/* The version of the file the query reads, taken at open: every
+	 * task that opens the file again checks it (issue 11.4), and reads
+	 * no byte past `size`. */
 	uint64_t size;	     /* file size at open */
+	uint64_t dev, ino;
+	int64_t mtime_s, mtime_ns;
 	uint64_t data_start; /* first byte after the header */
 	uint64_t header_lines;
 	size_t nchunks;
@@ -225,12 +239,24 @@ int weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 /* Quote characters in range `idx`: WEFT_OK or WEFT_EIO with a message. */
 int weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx,
     uint64_t *count, char *msg, size_t msgsize);
+/* Opens sp->path for reading and checks that it is still the version
+ * measured at open (device, inode, size, modification time). The file
+ * descriptor, or -1 with a message ("data.csv: file changed since it was
+ * opened"). */
+int weft__csv_reopen(const weft__csv_spec *sp, char *msg, size_t msgsize);
+/* Whether two specs read the same version of the same file. */
+int weft__csv_same_version(const weft__csv_spec *a, const weft__csv_spec *b);
 /* Byte range [*s, *e) of range idx (*e is UINT64_MAX for the last). */
 void weft__csv_range(
     const weft__csv_spec *sp, size_t idx, uint64_t *s, uint64_t *e);
-/* Correctly rounded decimal to double; 0 when [s, e) is not a number. */
-int weft__parse_f64(const char *s, const char *e, double *out);
-int weft__parse_i64(const char *s, const char *e, int64_t *out);
+
+/* Text from a file as a one-line message shows it: its first
+ * WEFT__SHOW_MAX bytes, with a quote, a backslash and a control byte (a
+ * NUL, a newline) escaped as \", \\ and \xNN, and "..." when it is longer.
+ * `buf` holds WEFT__SHOW_BUF bytes; returns it. */
+#define WEFT__SHOW_MAX 40
+#define WEFT__SHOW_BUF (4 * WEFT__SHOW_MAX + 4)
+const char *weft__csv_show(char *buf, const char *s, const char *e);
 
 struct weft_csv;
 struct weft_csv_query;

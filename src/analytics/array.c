@@ -4,7 +4,7 @@
  * per-chunk task followed by a fixed merge tree (weft__tree), so a result
  * depends on the chunking only, never on which worker ran what when.
  */
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
 
 #include "base/alloc.h"
 
@@ -431,15 +431,14 @@ weft_array_from_nodes(weft_graph *g, size_t nchunks, const weft_node *nodes,
 	return WEFT_OK;
 }
 
-/* The releases weft_array_map owes for the literals in `extra`. */
+/* The releases weft_array_map owes for the literals in `extra` (the
+ * value of a reference is NIL, whose release does nothing). */
 static void
 release_extra(size_t n, const weft_arg *extra)
 {
 	for (size_t j = 0; j < n; j++) {
-		if (extra[j].kind == 2) { /* a literal (graph.h's private tag) */
-			weft_value v = extra[j].lit;
-			weft_value_release(&v);
-		}
+		weft_value v = weft_arg_value(&extra[j]);
+		weft_value_release(&v);
 	}
 }
 
@@ -480,10 +479,11 @@ weft_array_map(weft_array *a, weft_fn fn, size_t nextra,
 	}
 	for (size_t i = 0; rc == WEFT_OK && i < a->nchunks; i++) {
 		args[0] = weft_ref(a->view ? a->copies[i] : a->chunks[i]);
+		/* Each chunk's call owns one reference to each literal. */
 		for (size_t j = 0; j < nextra; j++)
-			args[1 + j] = extra[j].kind == 2 ?
-			    lit_retained(extra[j].lit) :
-			    extra[j];
+			args[1 + j] = weft_arg_is_ref(&extra[j]) ?
+			    extra[j] :
+			    lit_retained(weft_arg_value(&extra[j]));
 		char kb[64];
 		r->chunks[i] = weft_delayed_named(g,
 		    weft__key(g, kb, sizeof kb, "%s.chunk-%zu", r->name, i), fn,

@@ -14,11 +14,20 @@
  * - numbers take a fast path that is still correctly rounded (exact
  *   integer mantissa and power of ten, one rounding), and fall back to
  *   strtod() for the rest;
- * - per-key hash tables are small and stay in L1 for typical key counts.
+ * - per-key hash tables are small and stay in L1 for typical key counts;
+ * - short unquoted rows, most of a data file, are split by vector compares
+ *   (SSE2, or AVX2 where the CPU has it, checked at run time): one pass
+ *   marks delimiters, newlines, quotes and '\r' in 64-bit masks, and the
+ *   fields the query names are read straight from their positions. Any
+ *   other row takes the general parser. On the benchmark file's group-by
+ *   (one thread, median of 9 computes) the CPU time went from 0.331 s to
+ *   0.289 s: the numbers' digits and division are now most of the rest.
  */
-#include "lib/analytics.h"
+#include "analytics/analytics.h"
 
 #include "base/alloc.h"
+#include "base/decimal.h"
+#include "base/memhash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,32 +38,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "weft/csv.h"
 
 #define BLOCK ((size_t)256 << 10)
 #define TAIL_READ ((size_t)64 << 10)
-/* Zero bytes kept after the data, for skip_field's word reads. */
-#define SLACK 16
+/* Zero bytes kept after the data, for the word reads of skip_field and
+ * the 64-byte reads of classify (a zero byte is never a delimiter, quote
+ * or newline, so they find nothing there). */
+#define SLACK 64
 
 /* -- numbers ------------------------------------------------------------------ */
-
-static const double p10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-	1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-	1e20, 1e21, 1e22 };
-
-#if LDBL_MANT_DIG >= 64
-/* 10^k exactly in a 64-bit mantissa for k <= 27 (5^27 < 2^64). */
-static long double
-p10l(int k)
-{
-	long double r = 1;
-	for (int i = 0; i < k; i++)
-		r *= 10;
-	return r;
-}
-#endif
 
 static int
 is_space(char c)
@@ -71,139 +67,14 @@ trim(const char **s, const char **e)
 		(*e)--;
 }
 
-/* strtod() on a NUL-terminated copy: the slow path, correctly rounded. */
-static int
-slow_f64(const char *s, const char *e, double *out)
+/* Accumulates the run of digits at p into *m (wrapping past 19 digits:
+ * the callers count the digits and refuse that) and returns its end. */
+static inline const char *
+digit_run(const char *p, uint64_t *m)
 {
-	char tmp[128];
-	size_t n = (size_t)(e - s);
-	char *b = n < sizeof tmp ? tmp : weft__malloc(n + 1);
-	if (!b)
-		return 0;
-	memcpy(b, s, n);
-	b[n] = 0;
-	char *end;
-	errno = 0;
-	double v = strtod(b, &end);
-	int ok = n > 0 && end == b + n;
-	/* Overflow gives +-HUGE_VAL (inf) and underflow a denormal or 0:
-	 * the correctly rounded results, so ERANGE is not an error. */
-	if (b != tmp)
-		weft__free(b);
-	if (ok)
-		*out = v;
-	return ok;
-}
-
-int
-weft__parse_f64(const char *s, const char *e, double *out)
-{
-	const char *p = s;
-	int neg = 0;
-	if (p < e && (*p == '-' || *p == '+')) {
-		neg = *p == '-';
-		p++;
-	}
-	uint64_t m = 0;
-	int nd = 0, ex = 0, digits = 0, trunc = 0;
-	while (p < e && (unsigned)(*p - '0') < 10) {
-		if (nd < 19) {
-			m = m * 10 + (unsigned)(*p - '0');
-			nd += m != 0;
-		} else {
-			ex++;
-			trunc |= *p != '0';
-		}
-		p++;
-		digits++;
-	}
-	if (p < e && *p == '.') {
-		p++;
-		while (p < e && (unsigned)(*p - '0') < 10) {
-			if (nd < 19) {
-				m = m * 10 + (unsigned)(*p - '0');
-				nd += m != 0;
-				ex--;
-			} else {
-				trunc |= *p != '0';
-			}
-			p++;
-			digits++;
-		}
-	}
-	if (!digits)
-		goto slow;
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		p++;
-		int eneg = 0, ed = 0, ev = 0;
-		if (p < e && (*p == '-' || *p == '+')) {
-			eneg = *p == '-';
-			p++;
-		}
-		while (p < e && (unsigned)(*p - '0') < 10) {
-			if (ev < 100000)
-				ev = ev * 10 + (*p - '0');
-			p++;
-			ed++;
-		}
-		if (!ed)
-			goto slow;
-		ex += eneg ? -ev : ev;
-	}
-	if (p != e || trunc)
-		goto slow;
-	double v;
-	if (m == 0) {
-		v = 0.0;
-	} else if (m <= ((uint64_t)1 << 53) && ex >= -22 && ex <= 22) {
-		/* Clinger's fast path: both operands exact, one rounding. */
-		v = ex < 0 ? (double)m / p10[-ex] : (double)m * p10[ex];
-#if LDBL_MANT_DIG >= 64
-	} else if (ex >= -27 && ex <= 27) {
-		/* m (< 2^64) and 10^|ex| are exact in the 64-bit mantissa of
-		 * x87 long double, so L is the once-rounded result there.
-		 * Rounding L again to double is the correct rounding of the
-		 * exact value unless L sits exactly on a midpoint between two
-		 * doubles (the only case where the two roundings can differ):
-		 * that one case goes to strtod. */
-		long double L = ex < 0 ? (long double)m / p10l(-ex) :
-					 (long double)m * p10l(ex);
-		int e2;
-		long double f = frexpl(L, &e2);
-		uint64_t bits = (uint64_t)ldexpl(f, 64);
-		if ((bits & 0x7FF) == 0x400)
-			goto slow;
-		v = (double)L;
-#endif
-	} else {
-		goto slow;
-	}
-	*out = neg ? -v : v;
-	return 1;
-slow:
-	return slow_f64(s, e, out);
-}
-
-int
-weft__parse_i64(const char *s, const char *e, int64_t *out)
-{
-	const char *p = s;
-	int neg = 0;
-	if (p < e && (*p == '-' || *p == '+')) {
-		neg = *p == '-';
-		p++;
-	}
-	if (p == e)
-		return 0;
-	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; p < e; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (d >= 10 || v > (lim - d) / 10)
-			return 0;
-		v = v * 10 + d;
-	}
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 1;
+	while ((unsigned)(*p - '0') < 10)
+		*m = *m * 10 + (unsigned)(*p++ - '0');
+	return p;
 }
 
 /* The common shapes, parsed while scanning: "[-]digits[.digits]" with at
@@ -219,19 +90,17 @@ fast_f64(const char **pp, double *out)
 	p += neg;
 	uint64_t m = 0;
 	const char *s = p;
-	while ((unsigned)(*p - '0') < 10)
-		m = m * 10 + (unsigned)(*p++ - '0');
+	p = digit_run(p, &m);
 	size_t nd = (size_t)(p - s), nf = 0;
 	if (*p == '.') {
 		const char *f = ++p;
-		while ((unsigned)(*p - '0') < 10)
-			m = m * 10 + (unsigned)(*p++ - '0');
+		p = digit_run(p, &m);
 		nf = (size_t)(p - f);
 		nd += nf;
 	}
 	if (nd == 0 || nd > 19 || nf > 22 || m > ((uint64_t)1 << 53))
 		return 0;
-	double v = nf ? (double)m / p10[nf] : (double)m;
+	double v = nf ? (double)m / weft__pow10[nf] : (double)m;
 	*out = neg ? -v : v;
 	*pp = p;
 	return 1;
@@ -245,8 +114,7 @@ fast_i64(const char **pp, int64_t *out)
 	p += neg;
 	uint64_t m = 0;
 	const char *s = p;
-	while ((unsigned)(*p - '0') < 10)
-		m = m * 10 + (unsigned)(*p++ - '0');
+	p = digit_run(p, &m);
 	size_t nd = (size_t)(p - s);
 	if (nd == 0 || nd > 18)
 		return 0;
@@ -286,30 +154,6 @@ skip_field(const char *p, char delim, const uint8_t *cls)
 
 /* -- groups -------------------------------------------------------------------- */
 
-static inline uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
-hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15u ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = mix64(h ^ w);
-		s += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s, n);
-	return mix64(h ^ w);
-}
-
 weft__part *
 weft__part_new(const weft__csv_spec *sp)
 {
@@ -339,13 +183,16 @@ weft__part_free(weft__part *p)
 	weft__free(p);
 }
 
+/* A copy of s[0..n); NULL only for a NULL s or no memory. A zero-size
+ * array that exists (the accumulators of a query with no value column)
+ * gets a copy too: a NULL there would read as no memory (issue 11.2). */
 static void *
 dup_mem(const void *s, size_t n)
 {
-	if (!s || !n)
+	if (!s)
 		return NULL;
 	void *d = weft__malloc(n);
-	if (d)
+	if (d && n)
 		memcpy(d, s, n);
 	return d;
 }
@@ -453,7 +300,7 @@ group_int(weft__part *p, int64_t k)
 {
 	if ((uint64_t)k < DIRECT && p->direct && p->direct[k])
 		return p->direct[k] - 1;
-	uint64_t h = mix64((uint64_t)k);
+	uint64_t h = weft__mix64((uint64_t)k);
 	if (p->nslots) {
 		size_t mask = p->nslots - 1, i = h & mask;
 		for (uint32_t s; (s = p->slots[i]) != 0; i = (i + 1) & mask)
@@ -616,8 +463,10 @@ struct rd {
 	int fd;
 	char *buf;
 	size_t cap, len;
-	uint64_t off; /* file offset of buf[0] */
-	int eof;
+	uint64_t off;	/* file offset of buf[0] */
+	uint64_t end;	/* the file size at open: nothing past it is read */
+	int eof;	/* off + len == end */
+	int changed;	/* the file ended before `end` */
 };
 
 /* Drops buf[0..keep), then reads up to `want` more bytes. Leaves one byte
@@ -638,28 +487,42 @@ rd_fill(struct rd *r, size_t keep, size_t want)
 		r->buf = b;
 		r->cap = c;
 	}
+	/* Bytes appended since the open are not read. */
+	uint64_t pos = r->off + r->len;
+	if (pos >= r->end)
+		want = 0;
+	else if (r->end - pos < want)
+		want = (size_t)(r->end - pos);
 	size_t got = 0;
 	while (got < want) {
 		ssize_t k = pread(r->fd, r->buf + r->len + got, want - got,
-		    (off_t)(r->off + r->len + got));
+		    (off_t)(pos + got));
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			return WEFT_EIO;
 		}
-		if (k == 0) {
-			r->eof = 1;
-			break;
+		if (k == 0) { /* truncated since the open */
+			r->changed = 1;
+			return WEFT_EIO;
 		}
 		got += (size_t)k;
 	}
 	r->len += got;
+	r->eof = pos + got >= r->end;
 	memset(r->buf + r->len, 0, SLACK);
 	return WEFT_OK;
 }
 
 /* State of one range's parse. */
 struct sc {
+	/* The byte classes of the 64 bytes at wbase, a bit per byte: the
+	 * fast path's window (NULL: none yet). */
+	const char *wbase;
+	uint64_t wdl, wnl, wodd; /* delimiter; newline; quote or '\r' */
+	int fast;		 /* the fast path is worth trying */
+	int avx2;
+	uint64_t nfast, nslow;
 	const weft__csv_spec *sp;
 	weft__part *pt;
 	uint8_t cls[256]; /* 1: delimiter or newline, stops a field */
@@ -669,24 +532,28 @@ struct sc {
 	uint64_t line;	 /* newlines before the current row, in this range */
 	uint64_t rowoff; /* file offset of the current row */
 	int stop;	 /* an error ended the range */
+	int fatal;	 /* the error being recorded cannot be skipped */
 	int oom;
 };
 
-enum { ROW_OK, ROW_BAD, ROW_MORE };
+enum { ROW_OK, ROW_BAD, ROW_MORE, ROW_SLOW };
 
 static void
 row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
     WEFT_PRINTF(4, 5);
 
 /* Records a bad row: the first one as the range's error (and stop), or,
- * skipping, the first skipped row's message. */
+ * skipping, the first skipped row's message. A row whose quotes are out
+ * of place (c->fatal) is never skipped in WEFT_CSV_MULTILINE mode: the
+ * ranges after it start from a quote parity that counted its quotes, so
+ * the rest of the file could not be read the same whatever the chunking. */
 static void
 row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
 {
 	weft__part *p = c->pt;
 	va_list ap;
 	va_start(ap, fmt);
-	if (c->sp->flags & WEFT_CSV_SKIP_BAD) {
+	if ((c->sp->flags & WEFT_CSV_SKIP_BAD) && !c->fatal) {
 		p->skipped++;
 		if (!p->has_skip) {
 			p->has_skip = 1;
@@ -705,11 +572,246 @@ row_error(struct sc *c, uint64_t line, size_t col, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Prints at most 40 bytes of a field for a message. */
-static int
-shown(const char *s, const char *e)
+const char *
+weft__csv_show(char *buf, const char *s, const char *e)
 {
-	return e - s > 40 ? 40 : (int)(e - s);
+	size_t k = 0;
+	for (const char *p = s; p < e && p < s + WEFT__SHOW_MAX; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			buf[k++] = '\\';
+			buf[k++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7F) {
+			snprintf(buf + k, 5, "\\x%02X", ch);
+			k += 4;
+		} else {
+			buf[k++] = (char)ch;
+		}
+	}
+	if (e - s > WEFT__SHOW_MAX)
+		for (int i = 0; i < 3; i++)
+			buf[k++] = '.';
+	buf[k] = 0;
+	return buf;
+}
+
+/* "column 'x': cannot parse "1.2.3" as a number", or the NUL byte that
+ * made a field unreadable (a binary file, or a text file in UTF-16). */
+static void
+bad_value(struct sc *c, uint64_t line, size_t col, const char *name,
+    const char *fs, const char *fe, const char *what)
+{
+	char sh[WEFT__SHOW_BUF], nm[WEFT__SHOW_BUF];
+	weft__csv_show(nm, name, name + strlen(name));
+	if (memchr(fs, '\0', (size_t)(fe - fs)))
+		row_error(c, line, col,
+		    "column '%s': a NUL byte in \"%s\" (not a text file?)", nm,
+		    weft__csv_show(sh, fs, fe));
+	else
+		row_error(c, line, col, "column '%s': cannot parse \"%s\" as %s",
+		    nm, weft__csv_show(sh, fs, fe), what);
+}
+
+/* Adds a parsed row (its values in c->vals, its key) to the partial.
+ * ROW_OK, or ROW_BAD with c->oom set. */
+static inline __attribute__((always_inline)) int
+add_row(struct sc *c, int64_t ikey, const char *skey, size_t sklen)
+{
+	const weft__csv_spec *sp = c->sp;
+	weft__part *pt = c->pt;
+	size_t g;
+	if (sp->key < 0)
+		g = sp->collect ? 0 : group_one(pt);
+	else if (sp->key_type == WEFT_CSV_INT)
+		g = group_int(pt, ikey);
+	else
+		g = group_str(pt, skey, sklen, weft__hash_mem(skey, sklen));
+	if (g == SIZE_MAX) {
+		c->oom = 1;
+		return ROW_BAD;
+	}
+	pt->rows++;
+	if (sp->collect) {
+		if (pt->ncol == pt->colcap) {
+			size_t n = pt->colcap ? 2 * pt->colcap : 4096;
+			if (!grow((void **)&pt->col, n, sizeof *pt->col)) {
+				c->oom = 1;
+				return ROW_BAD;
+			}
+			pt->colcap = n;
+		}
+		pt->col[pt->ncol++] = c->vals[0];
+		return ROW_OK;
+	}
+	pt->grows[g] += 1;
+	weft__acc *acc = &pt->acc[g * pt->nval];
+	for (size_t s = 0; s < pt->nval; s++) {
+		double x = c->vals[s];
+		if (x != x)
+			continue;
+		weft__acc *a = &acc[s];
+		double sum, e;
+		a->n += 1;
+		weft__two_sum(a->hi, x, &sum, &e);
+		a->hi = sum;
+		a->lo += e;
+		if (sp->need_m2) {
+			double d = x - a->mean;
+			a->mean += d / a->n;
+			a->m2 += d * (x - a->mean);
+		}
+		if (x < a->min)
+			a->min = x;
+		if (x > a->max)
+			a->max = x;
+	}
+	return ROW_OK;
+}
+
+/* -- the fast path: rows split by byte classes ----------------------------- */
+
+/*
+ * Most rows of a data file are short, unquoted and well formed. For them
+ * the fields can be found without looking at each byte in turn: one pass
+ * of vector compares marks the delimiters, newlines and the bytes that
+ * need the general parser (quotes, '\r') in 64-bit masks, and the field
+ * boundaries are the set bits. Only the columns the query names are then
+ * parsed; the others are never read. A row that is not of that kind (or
+ * whose numbers are not of the common shapes) goes to parse_row, which
+ * gives it the same meaning; so the fast path changes no result.
+ */
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+#include <immintrin.h>
+#define WEFT__CLASSIFY 1
+
+static void
+classify_sse2(struct sc *c, const char *p)
+{
+	const __m128i vd = _mm_set1_epi8(c->sp->delim), vn = _mm_set1_epi8('\n');
+	const __m128i vq = _mm_set1_epi8(c->sp->quote), vr = _mm_set1_epi8('\r');
+	uint64_t dl = 0, nl = 0, odd = 0;
+	for (int i = 0; i < 4; i++) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+		dl |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, vd))
+		    << (16 * i);
+		nl |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, vn))
+		    << (16 * i);
+		odd |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(
+			   _mm_cmpeq_epi8(b, vq), _mm_cmpeq_epi8(b, vr)))
+		    << (16 * i);
+	}
+	c->wbase = p;
+	c->wdl = dl;
+	c->wnl = nl;
+	c->wodd = odd;
+}
+
+/* The same with 32-byte compares, where the CPU has AVX2 (checked at run
+ * time: the library is built for plain x86-64). */
+__attribute__((target("avx2"))) static void
+classify_avx2(struct sc *c, const char *p)
+{
+	const __m256i vd = _mm256_set1_epi8(c->sp->delim);
+	const __m256i vn = _mm256_set1_epi8('\n');
+	const __m256i vq = _mm256_set1_epi8(c->sp->quote);
+	const __m256i vr = _mm256_set1_epi8('\r');
+	__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+#define WEFT__MASK(x)                                                         \
+	((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, (x))) | \
+	    (uint64_t)(uint32_t)_mm256_movemask_epi8(                          \
+		_mm256_cmpeq_epi8(hi, (x)))                                    \
+		<< 32)
+	c->wbase = p;
+	c->wdl = WEFT__MASK(vd);
+	c->wnl = WEFT__MASK(vn);
+	c->wodd = WEFT__MASK(vq) | WEFT__MASK(vr);
+#undef WEFT__MASK
+}
+
+static int
+cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") != 0;
+}
+#else
+static int
+cpu_has_avx2(void)
+{
+	return 0;
+}
+#endif
+
+/* The row at p through the masks, or ROW_SLOW for parse_row. */
+static inline int
+fast_row(struct sc *c, const char *p, const char **next)
+{
+#ifdef WEFT__CLASSIFY
+	const weft__csv_spec *sp = c->sp;
+	uintptr_t k = (uintptr_t)p - (uintptr_t)c->wbase;
+	uint64_t nl;
+	/* The window, when it holds this row's newline; else a new one. */
+	if (k >= 64 || (nl = c->wnl >> k) == 0) {
+		if (c->avx2)
+			classify_avx2(c, p);
+		else
+			classify_sse2(c, p);
+		k = 0;
+		nl = c->wnl;
+		if (!nl) /* longer than 64 bytes */
+			return ROW_SLOW;
+	}
+	uint64_t nlbit = nl & (0 - nl), before = nlbit - 1;
+	uint64_t dl = (c->wdl >> k) & before;
+	/* A blank line, a quote or '\r', a wrong field count: parse_row
+	 * says what they mean. */
+	if (nlbit == 1 || ((c->wodd >> k) & before))
+		return ROW_SLOW;
+	int64_t ikey = 0;
+	const char *skey = NULL;
+	size_t sklen = 0;
+	const char *fs = p;
+	for (size_t col = 0;; col++) {
+		const char *fe = p + __builtin_ctzll(dl ? dl : nlbit);
+		if (col >= sp->ncols || (!dl && col + 1 != sp->ncols))
+			return ROW_SLOW; /* too many fields, or too few */
+		uint16_t role = sp->role[col];
+		const char *q = fs;
+		if (role >= WEFT__R_VAL) {
+			size_t s = role - WEFT__R_VAL;
+			if (sp->val_type[s] == WEFT_CSV_FLOAT) {
+				if (!fast_f64(&q, &c->vals[s]) || q != fe)
+					return ROW_SLOW;
+			} else {
+				int64_t iv;
+				if (!fast_i64(&q, &iv) || q != fe)
+					return ROW_SLOW;
+				c->vals[s] = (double)iv;
+			}
+		} else if (role == WEFT__R_KEY) {
+			if (sp->key_type == WEFT_CSV_INT) {
+				if (!fast_i64(&q, &ikey) || q != fe)
+					return ROW_SLOW;
+			} else {
+				skey = fs;
+				sklen = (size_t)(fe - fs);
+			}
+		}
+		if (!dl)
+			break;
+		dl &= dl - 1;
+		fs = fe + 1;
+	}
+	*next = p + __builtin_ctzll(nlbit) + 1;
+	c->pt->lines++;
+	return add_row(c, ikey, skey, sklen);
+#else
+	(void)c;
+	(void)p;
+	(void)next;
+	return ROW_SLOW;
+#endif
 }
 
 /*
@@ -735,6 +837,16 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 		*next = p + (*p == '\r' ? 2 : 1);
 		pt->lines++;
 		return ROW_OK;
+	}
+	if (multi) {
+		/* The whole record first: a bad row is then skipped to its
+		 * end, once, and never parsed again with more data. */
+		int inq = 0;
+		const char *t = p;
+		for (; t < end && (*t != '\n' || inq); t++)
+			inq ^= *t == quote;
+		if (t == end)
+			return ROW_MORE;
 	}
 	for (;;) {
 		const char *fs, *fe;
@@ -773,6 +885,7 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 			if (*p == '\r' && p[1] == '\n')
 				p++;
 			if (*p != delim && *p != '\n') {
+				c->fatal = multi;
 				row_error(c, c->line + nl, (size_t)(p - ls) + 1,
 				    "unexpected character after a closing "
 				    "quote");
@@ -809,6 +922,17 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 			fe = p;
 			if (*p == '\n' && fe > fs && fe[-1] == '\r')
 				fe--;
+			/* The quote-count pass took it for an opening or
+			 * closing quote. */
+			const char *sq;
+			if (multi && (sq = memchr(fs, quote, (size_t)(fe - fs)))) {
+				c->fatal = 1;
+				row_error(c, c->line + nl, (size_t)(sq - ls) + 1,
+				    "a quote inside an unquoted field (with "
+				    "WEFT_CSV_MULTILINE, a field that holds a "
+				    "quote must be quoted)");
+				goto bad;
+			}
 		}
 		uint16_t role = col < sp->ncols ? sp->role[col] : WEFT__R_SKIP;
 		if (col >= sp->ncols) {
@@ -832,9 +956,8 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 				ok = weft__parse_f64(a, b, &v);
 			}
 			if (!ok) {
-				row_error(c, c->line + nl, (size_t)(fs - ls) + 1,
-				    "column '%s': cannot parse \"%.*s\" as %s",
-				    sp->names[col], shown(fs, fe), fs,
+				bad_value(c, c->line + nl, (size_t)(fs - ls) + 1,
+				    sp->names[col], fs, fe,
 				    sp->val_type[s] == WEFT_CSV_INT ?
 					"an integer" :
 					"a number");
@@ -845,13 +968,19 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 			if (sp->key_type == WEFT_CSV_INT) {
 				const char *a = fs, *b = fe;
 				trim(&a, &b);
-				if (!weft__parse_i64(a, b, &ikey)) {
+				if (a == b) {
+					char nm[WEFT__SHOW_BUF];
+					const char *n = sp->names[col];
 					row_error(c, c->line + nl,
 					    (size_t)(fs - ls) + 1,
-					    a == b ? "column '%s': missing key%.*s" :
-						     "column '%s': cannot parse "
-						     "\"%.*s\" as an integer",
-					    sp->names[col], shown(fs, fe), fs);
+					    "column '%s': missing key",
+					    weft__csv_show(nm, n, n + strlen(n)));
+					goto bad;
+				}
+				if (!weft__parse_i64(a, b, &ikey)) {
+					bad_value(c, c->line + nl,
+					    (size_t)(fs - ls) + 1, sp->names[col],
+					    fs, fe, "an integer");
 					goto bad;
 				}
 			} else if (esc) {
@@ -896,59 +1025,19 @@ parse_row(struct sc *c, const char *p, const char *end, const char **next)
 	}
 	*next = p;
 	pt->lines += 1 + nl;
-
-	size_t g;
-	if (sp->key < 0)
-		g = sp->collect ? 0 : group_one(pt);
-	else if (sp->key_type == WEFT_CSV_INT)
-		g = group_int(pt, ikey);
-	else
-		g = group_str(pt, skey, sklen, hash_bytes(skey, sklen));
-	if (g == SIZE_MAX) {
-		c->oom = 1;
-		return ROW_BAD;
-	}
-	pt->rows++;
-	if (sp->collect) {
-		if (pt->ncol == pt->colcap) {
-			size_t n = pt->colcap ? 2 * pt->colcap : 4096;
-			if (!grow((void **)&pt->col, n, sizeof *pt->col)) {
-				c->oom = 1;
-				return ROW_BAD;
-			}
-			pt->colcap = n;
-		}
-		pt->col[pt->ncol++] = c->vals[0];
-		return ROW_OK;
-	}
-	pt->grows[g] += 1;
-	weft__acc *acc = &pt->acc[g * pt->nval];
-	for (size_t s = 0; s < pt->nval; s++) {
-		double x = c->vals[s];
-		if (x != x)
-			continue;
-		weft__acc *a = &acc[s];
-		double sum, e;
-		a->n += 1;
-		weft__two_sum(a->hi, x, &sum, &e);
-		a->hi = sum;
-		a->lo += e;
-		if (sp->need_m2) {
-			double d = x - a->mean;
-			a->mean += d / a->n;
-			a->m2 += d * (x - a->mean);
-		}
-		if (x < a->min)
-			a->min = x;
-		if (x > a->max)
-			a->max = x;
-	}
-	return ROW_OK;
+	return add_row(c, ikey, skey, sklen);
 
 bad:
-	/* Skip to the end of the physical line. */
-	while (p < end && *p != '\n')
-		p++;
+	/* Skip to the end of the record: of the physical line, or with
+	 * WEFT_CSV_MULTILINE the first newline outside quotes (counting the
+	 * quotes as the quote-count pass does; every error that leaves a
+	 * quote open is fatal, so p is outside quotes here). */
+	for (int inq = 0; p < end && (*p != '\n' || inq); p++) {
+		if (multi && *p == quote)
+			inq ^= 1;
+		else if (*p == '\n')
+			nl++;
+	}
 	*next = p < end ? p + 1 : end;
 	pt->lines += 1 + nl;
 	return ROW_BAD;
@@ -964,14 +1053,40 @@ last_nl(const char *buf, size_t from, size_t len)
 	return from;
 }
 
-static int
-open_file(const weft__csv_spec *sp, char *msg, size_t msgsize)
+int
+weft__csv_reopen(const weft__csv_spec *sp, char *msg, size_t msgsize)
 {
 	int fd = open(sp->path, O_RDONLY);
-	if (fd < 0)
+	struct stat st;
+	if (fd < 0) {
 		snprintf(msg, msgsize, "%s: cannot open: %s", sp->path,
 		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(msg, msgsize, "%s: cannot read its size: %s", sp->path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_dev != sp->dev || (uint64_t)st.st_ino != sp->ino ||
+	    (uint64_t)st.st_size != sp->size ||
+	    (int64_t)st.st_mtim.tv_sec != sp->mtime_s ||
+	    (int64_t)st.st_mtim.tv_nsec != sp->mtime_ns) {
+		snprintf(msg, msgsize, "%s: file changed since it was opened",
+		    sp->path);
+		close(fd);
+		return -1;
+	}
 	return fd;
+}
+
+int
+weft__csv_same_version(const weft__csv_spec *a, const weft__csv_spec *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+	    a->ino == b->ino && a->size == b->size &&
+	    a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns;
 }
 
 /* Moves r to the first record start at or after s (s > data_start). Sets
@@ -1018,6 +1133,8 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 	c.pt = pt;
 	c.cls[(unsigned char)sp->delim] = 1;
 	c.cls['\n'] = 1;
+	c.fast = 1;
+	c.avx2 = cpu_has_avx2();
 	c.vals = weft__malloc((sp->nval ? sp->nval : 1) * sizeof *c.vals);
 	struct rd r;
 	memset(&r, 0, sizeof r);
@@ -1027,9 +1144,13 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 		rc = WEFT_ENOMEM;
 		goto out;
 	}
-	if (s >= sp->size)
-		goto out; /* an empty range past the end */
-	r.fd = open_file(sp, msg, msgsize);
+	/* An empty range past the end reads nothing; range 0 still checks
+	 * the file's version, so that a query of a header-only file sees
+	 * rows appended since. */
+	if (s >= sp->size && idx > 0)
+		goto out;
+	r.end = sp->size;
+	r.fd = weft__csv_reopen(sp, msg, msgsize);
 	if (r.fd < 0) {
 		rc = WEFT_EIO;
 		goto out;
@@ -1048,6 +1169,8 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 	for (;;) {
 		if (r.off + cur >= e)
 			break;
+		/* The buffer moved or changed: classify afresh. */
+		c.wbase = NULL;
 		size_t rend;
 		if (r.eof) {
 			/* All the rest is here: it is the region, ended by a
@@ -1065,9 +1188,19 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 		while (!more && cur < rend) {
 			if (r.off + cur >= e)
 				goto out;
-			const char *next;
+			const char *next = NULL;
 			c.rowoff = r.off + cur;
-			int st = parse_row(&c, r.buf + cur, r.buf + rend, &next);
+			int st = c.fast ? fast_row(&c, r.buf + cur, &next) :
+					  ROW_SLOW;
+			if (st == ROW_SLOW) {
+				st = parse_row(&c, r.buf + cur, r.buf + rend,
+				    &next);
+				/* Files of long or quoted rows: stop trying. */
+				if (++c.nslow > 256 && c.nslow > c.nfast)
+					c.fast = 0;
+			} else {
+				c.nfast++;
+			}
 			if (st == ROW_MORE) {
 				if (r.eof) {
 					c.rowoff = r.off + cur;
@@ -1105,7 +1238,10 @@ weft__csv_scan(const weft__csv_spec *sp, size_t idx, int parity,
 	}
 	goto out;
 io:
-	if (rc == WEFT_EIO)
+	if (rc == WEFT_EIO && r.changed)
+		snprintf(msg, msgsize, "%s: file changed since it was opened",
+		    sp->path);
+	else if (rc == WEFT_EIO)
 		snprintf(msg, msgsize, "%s: read error: %s", sp->path,
 		    strerror(errno));
 out:
@@ -1130,7 +1266,7 @@ weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx, uint64_t *count,
 		return WEFT_OK;
 	if (e > sp->size)
 		e = sp->size;
-	int fd = open_file(sp, msg, msgsize);
+	int fd = weft__csv_reopen(sp, msg, msgsize);
 	if (fd < 0)
 		return WEFT_EIO;
 	char *buf = weft__malloc(BLOCK);
@@ -1147,8 +1283,12 @@ weft__csv_count_quotes(const weft__csv_spec *sp, size_t idx, uint64_t *count,
 			rc = WEFT_EIO;
 			break;
 		}
-		if (k == 0)
+		if (k == 0) {
+			snprintf(msg, msgsize,
+			    "%s: file changed since it was opened", sp->path);
+			rc = WEFT_EIO;
 			break;
+		}
 		for (const char *p = buf, *end = buf + k;
 		     (p = memchr(p, sp->quote, (size_t)(end - p))) != NULL; p++)
 			n++;
