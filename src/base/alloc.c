@@ -90,6 +90,16 @@ weft__calloc(size_t n, size_t size)
 	if (size && n > SIZE_MAX / size)
 		return NULL;
 	size_t bytes = n * size;
+	if (weft__alloc.malloc_fn == libc_malloc) {
+		/* libc's calloc knows a fresh mapping is zero already: a
+		 * compute's per-node slots were zeroed twice, by the kernel's
+		 * page faults and then by memset, and the faults were most of
+		 * the setup of a million-node compute. The hint comes after:
+		 * those pages are not touched yet. */
+		void *p = calloc(bytes ? bytes : 1, 1);
+		hint_huge(p, bytes);
+		return p;
+	}
 	void *p = weft__malloc(bytes);
 	if (p) {
 		hint_huge(p, bytes);
