@@ -34,7 +34,7 @@ weft_node_view_get(const weft_graph *g, weft_node n, weft_node_view *out)
 	memset(out, 0, sizeof *out);
 	out->fn = nd->fn;
 	out->nargs = nd->nargs;
-	out->key = nd->key ? g->keys + nd->key - 1 : NULL;
+	out->key = weft__graph_key_at(g, i);
 	out->priority = weft__graph_prio(g, i);
 	out->persisted = weft__graph_persisted(g, i);
 	return WEFT_OK;
