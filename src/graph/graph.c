@@ -144,16 +144,6 @@ weft_graph_size(const weft_graph *g)
 	return g ? g->n : 0;
 }
 
-const weft_value *
-weft__graph_lit(const weft_graph *g, const weft__node *nd, uint32_t k)
-{
-	const uint32_t *a = g->args + nd->arg0;
-	uint32_t before = 0;
-	for (uint32_t i = 0; i < k; i++)
-		before += a[i] == WEFT__LIT;
-	return &g->lits[nd->lit0 + before];
-}
-
 /* -- keys ---------------------------------------------------------------- */
 
 static uint64_t

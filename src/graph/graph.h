@@ -98,10 +98,7 @@ weft__graph_node(const weft_graph *g, uint32_t index)
 	weft_node n = { (uint64_t)g->serial << 32 | index };
 	return n;
 }
-/* The literal of slot `k` of node `nd` when that slot is WEFT__LIT: the
- * literals before it in the node's slots come first in g->lits. */
-const weft_value *weft__graph_lit(
-    const weft_graph *g, const weft__node *nd, uint32_t k);
+
 /* Records the graph's last error (printf-style). Returns `code`. */
 int weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)
     WEFT_PRINTF(3, 4);
