@@ -86,6 +86,16 @@ run_free(run *r)
 	weft_graph_free(r->g);
 }
 
+static const char *
+my_label(void *ud, const weft_graph *g, weft_node n, char *buf, size_t size)
+{
+	(void)ud;
+	if (weft_node_index(g, n) % 2)
+		return NULL; /* the default */
+	snprintf(buf, size, "even(%zu)", weft_node_index(g, n));
+	return buf;
+}
+
 static json_t *
 event_named(json_t *events, const char *name)
 {
@@ -149,6 +159,26 @@ test_trace_events_carry_args(void **state)
 	    json_object_get(json_object_get(e, "args"), "function"));
 	assert_non_null(strstr(fn, "test_pictures+0x"));
 	assert_null(event_named(events, "c")); /* it never ran */
+	json_decref(root);
+	free(text);
+
+	/* a caller's labels for the "function" arg */
+	f = tmpfile();
+	assert_int_equal(weft_trace_write_json_labels(r.t, r.g, f, my_label,
+			     NULL),
+	    WEFT_OK);
+	text = slurp(f);
+	root = json_loads(text, 0, &err);
+	assert_non_null(root);
+	events = json_object_get(root, "traceEvents");
+	a = event_named(events, "a"); /* node 0: labelled */
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(a, "args"), "function")),
+	    "even(0)");
+	e = event_named(events, "e"); /* node 1: the default */
+	assert_non_null(strstr(json_string_value(json_object_get(
+				   json_object_get(e, "args"), "function")),
+	    "test_pictures+0x"));
 
 	/* the same through the C API */
 	weft_trace_event ev;
@@ -214,15 +244,6 @@ test_dot_marks_workers_failures_and_not_run(void **state)
 	run_free(&r);
 }
 
-static const char *
-my_label(void *ud, const weft_graph *g, weft_node n, char *buf, size_t size)
-{
-	(void)ud;
-	if (weft_node_index(g, n) % 2)
-		return NULL; /* the default */
-	snprintf(buf, size, "even(%zu)", weft_node_index(g, n));
-	return buf;
-}
 
 static void
 test_dot_summarizes_big_graphs(void **state)
