@@ -55,6 +55,21 @@ slurp(FILE *f)
 	return s;
 }
 
+/* `text` holds `s` / does not: on failure, show the text. */
+static void
+has(const char *text, const char *s)
+{
+	if (!strstr(text, s))
+		fail_msg("no \"%s\" in:\n%s", s, text);
+}
+
+static void
+lacks(const char *text, const char *s)
+{
+	if (strstr(text, s))
+		fail_msg("\"%s\" should not be in:\n%s", s, text);
+}
+
 typedef struct run {
 	weft_graph *g;
 	weft_trace *t;
@@ -84,6 +99,16 @@ run_free(run *r)
 {
 	weft_trace_free(r->t);
 	weft_graph_free(r->g);
+}
+
+static const char *
+my_label(void *ud, const weft_graph *g, weft_node n, char *buf, size_t size)
+{
+	(void)ud;
+	if (weft_node_index(g, n) % 2)
+		return NULL; /* the default */
+	snprintf(buf, size, "even(%zu)", weft_node_index(g, n));
+	return buf;
 }
 
 static json_t *
@@ -147,8 +172,28 @@ test_trace_events_carry_args(void **state)
 	assert_non_null(e);
 	const char *fn = json_string_value(
 	    json_object_get(json_object_get(e, "args"), "function"));
-	assert_non_null(strstr(fn, "test_pictures+0x"));
+	has(fn, "test_pictures+0x");
 	assert_null(event_named(events, "c")); /* it never ran */
+	json_decref(root);
+	free(text);
+
+	/* a caller's labels for the "function" arg */
+	f = tmpfile();
+	assert_int_equal(weft_trace_write_json_labels(r.t, r.g, f, my_label,
+			     NULL),
+	    WEFT_OK);
+	text = slurp(f);
+	root = json_loads(text, 0, &err);
+	assert_non_null(root);
+	events = json_object_get(root, "traceEvents");
+	a = event_named(events, "a"); /* node 0: labelled */
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(a, "args"), "function")),
+	    "even(0)");
+	e = event_named(events, "e"); /* node 1: the default */
+	assert_non_null(strstr(json_string_value(json_object_get(
+				   json_object_get(e, "args"), "function")),
+	    "test_pictures+0x"));
 
 	/* the same through the C API */
 	weft_trace_event ev;
@@ -185,43 +230,31 @@ test_dot_marks_workers_failures_and_not_run(void **state)
 	assert_int_equal(info.failed, 1);
 	assert_int_equal(info.not_run, 1);
 	/* labels: key and function name, never a bare "fn" */
-	assert_non_null(strstr(dot, "n0 [label=\"a\\nweft_test_one\", fillcolor=\""));
-	assert_non_null(strstr(dot,
-	    "n2 [label=\"b\\nweft_test_boom\\nFAILED: boom \\\"quoted\\\"\", "
-	    "fillcolor=\"#fb8072\", color=\"#b2182b\", penwidth=3"));
-	assert_non_null(strstr(dot,
-	    "n3 [label=\"c\\nweft_test_one\", style=\"rounded,dashed\""));
-	assert_non_null(strstr(dot, "n1 [label=\"e\\ntest_pictures+0x"));
-	assert_null(strstr(dot, "\\nfn\""));
-	assert_non_null(strstr(dot, "n0 -> n1;"));
-	assert_non_null(strstr(dot, "n2 -> n3;"));
+	has(dot, "n0 [label=\"a\\nweft_test_one\", fillcolor=\"");
+	has(dot, "n2 [label=\"b\\nweft_test_boom\\nFAILED: boom \\\"quoted\\\"\", "
+		 "fillcolor=\"#fb8072\", color=\"#b2182b\", penwidth=3");
+	has(dot, "n3 [label=\"c\\nweft_test_one\", style=\"rounded,dashed\"");
+	has(dot, "n1 [label=\"e\\ntest_pictures+0x");
+	lacks(dot, "\\nfn\"");
+	has(dot, "n0 -> n1;");
+	has(dot, "n2 -> n3;");
 	/* the legend: the workers seen, failed, did not run */
-	assert_non_null(strstr(dot, "subgraph cluster_legend"));
-	assert_non_null(strstr(dot, "legend_w0 [label=\"worker 0\""));
-	assert_non_null(strstr(dot, "legend_failed [label=\"failed\""));
-	assert_non_null(strstr(dot, "legend_not_run [label=\"did not run\""));
+	has(dot, "subgraph cluster_legend");
+	has(dot, "legend_w0 [label=\"worker 0\"");
+	has(dot, "legend_failed [label=\"failed\"");
+	has(dot, "legend_not_run [label=\"did not run\"");
 	free(dot);
 
 	/* without a trace: no colours, no legend */
 	f = tmpfile();
 	assert_int_equal(weft_graph_write_dot(r.g, f, NULL), WEFT_OK);
 	dot = slurp(f);
-	assert_null(strstr(dot, "legend"));
-	assert_null(strstr(dot, "tooltip"));
+	lacks(dot, "legend");
+	lacks(dot, "tooltip");
 	free(dot);
 	assert_int_equal(weft_graph_write_dot(NULL, stdout, NULL), WEFT_EINVAL);
 	assert_int_equal(weft_graph_write_dot(r.g, NULL, NULL), WEFT_EINVAL);
 	run_free(&r);
-}
-
-static const char *
-my_label(void *ud, const weft_graph *g, weft_node n, char *buf, size_t size)
-{
-	(void)ud;
-	if (weft_node_index(g, n) % 2)
-		return NULL; /* the default */
-	snprintf(buf, size, "even(%zu)", weft_node_index(g, n));
-	return buf;
 }
 
 static void
@@ -240,11 +273,11 @@ test_dot_summarizes_big_graphs(void **state)
 	assert_int_equal(info.summarized, 1);
 	assert_int_equal(info.max_nodes, WEFT_DOT_MAX_NODES);
 	assert_int_equal(info.boxes, 2); /* two kinds of node */
-	assert_non_null(strstr(dot, "summarized: 3000 nodes in 2 kinds"));
-	assert_non_null(strstr(dot, "g0 [label=\"weft_test_one\\n2001 nodes\""));
-	assert_non_null(strstr(dot, "\\n999 nodes\""));
-	assert_non_null(strstr(dot, "g0 -> g1 [label=\"999\"];"));
-	assert_null(strstr(dot, "n2999"));
+	has(dot, "summarized: 3000 nodes in 2 kinds");
+	has(dot, "g0 [label=\"weft_test_one\\n2001 nodes\"");
+	has(dot, "\\n999 nodes\"");
+	has(dot, "g0 -> g1 [label=\"999\"];");
+	lacks(dot, "n2999");
 	free(dot);
 
 	/* a caller's labels, and its own limit */
@@ -254,8 +287,8 @@ test_dot_summarizes_big_graphs(void **state)
 	dot = slurp(f);
 	assert_int_equal(info.summarized, 0);
 	assert_int_equal(info.boxes, 3000);
-	assert_non_null(strstr(dot, "n2 [label=\"node-2\\neven(2)\"]"));
-	assert_non_null(strstr(dot, "n1 [label=\"node-1\\nweft_test_one\"]"));
+	has(dot, "n2 [label=\"node-2\\neven(2)\"]");
+	has(dot, "n1 [label=\"node-1\\nweft_test_one\"]");
 	free(dot);
 	weft_graph_free(g);
 }

@@ -121,8 +121,11 @@ WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
 WEFT_API weft_pool *weft_default_pool(void);
 
 /**
- * Frees the default pool, if it was created. Optional (for leak checkers);
- * no compute may run on it then. A later use creates a new one.
+ * Frees the default pool, if it was created, and the block weft keeps from
+ * the last compute for the next one (a compute's per-node state, 32 bytes
+ * per node, kept when between 1 MiB and 256 MiB and only under the C
+ * library's allocator). Optional (for leak checkers); no compute may run on
+ * the default pool then. A later use creates a new one.
  */
 WEFT_API void weft_shutdown(void);
 

@@ -65,7 +65,7 @@ WEFT_API int weft_trace_worker_of(const weft_trace *t, weft_node n);
  * Writes the events as Chrome trace-event JSON (one row per worker, one
  * complete event per task, named by key), for Perfetto or chrome://tracing.
  * Each event carries `args`: "function" (its symbol, or where a static one
- * is), "status" ("ok" or the error's name, e.g. "WEFT_ETASK") and, for a
+ * is; see weft_trace_write_json_labels() for other labels), "status" ("ok" or the error's name, e.g. "WEFT_ETASK") and, for a
  * failed task, "error" (its message). A failed task stands out: its name
  * ends in " (failed)", its category is "task,failed" and its colour
  * (`cname`) is "terrible" (red). `g` must be the graph the events came
@@ -73,6 +73,23 @@ WEFT_API int weft_trace_worker_of(const weft_trace *t, weft_node n);
  */
 WEFT_API int weft_trace_write_json(
     const weft_trace *t, const weft_graph *g, FILE *f);
+
+/**
+ * A label for node `n` of `g`: write at most `size` bytes into `buf` and
+ * return it, or return NULL for the default (the function's symbol).
+ * Called on the writing thread. Used by weft_trace_write_json_labels() and
+ * weft_dot_opts.label.
+ */
+typedef const char *(*weft_label_fn)(
+    void *ud, const weft_graph *g, weft_node n, char *buf, size_t size);
+
+/**
+ * weft_trace_write_json() with the "function" arg of each event given by
+ * `label` (may be NULL: the symbol), e.g. a spec's computation
+ * (weft_spec_dot_opts() fills a weft_dot_opts whose `label` and `ud` fit).
+ */
+WEFT_API int weft_trace_write_json_labels(const weft_trace *t,
+    const weft_graph *g, FILE *f, weft_label_fn label, void *ud);
 
 /* -- pictures of a graph: Graphviz DOT ---------------------------------- */
 
@@ -91,8 +108,7 @@ typedef struct weft_dot_opts {
 	 *  at most `size` bytes into `buf` and return it, or return NULL for
 	 *  the default, the function's symbol ("module+0xOFFSET" for a static
 	 *  function). Called on the writing thread. May be NULL. */
-	const char *(*label)(void *ud, const weft_graph *g, weft_node n,
-	    char *buf, size_t size);
+	weft_label_fn label;
 	void *ud; /**< passed to `label` */
 	/** Past this many nodes, write a summary: one box per kind of node
 	 *  (its label up to the first '('), with counts of nodes, failed and

@@ -2,6 +2,7 @@
 #include "base/alloc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -40,6 +41,8 @@ static weft_allocator weft__alloc = { libc_malloc, libc_realloc,
 int
 weft_set_allocator(const weft_allocator *a)
 {
+	/* the cached block came from the allocator being replaced */
+	weft__block_flush();
 	if (!a) {
 		weft__alloc = (weft_allocator) { libc_malloc,
 			libc_realloc, libc_free, NULL };
@@ -90,6 +93,16 @@ weft__calloc(size_t n, size_t size)
 	if (size && n > SIZE_MAX / size)
 		return NULL;
 	size_t bytes = n * size;
+	if (weft__alloc.malloc_fn == libc_malloc) {
+		/* libc's calloc knows a fresh mapping is zero already: a
+		 * compute's per-node slots were zeroed twice, by the kernel's
+		 * page faults and then by memset, and the faults were most of
+		 * the setup of a million-node compute. The hint comes after:
+		 * those pages are not touched yet. */
+		void *p = calloc(bytes ? bytes : 1, 1);
+		hint_huge(p, bytes);
+		return p;
+	}
 	void *p = weft__malloc(bytes);
 	if (p) {
 		hint_huge(p, bytes);
@@ -143,6 +156,65 @@ weft__free_aligned(void *p)
 	void *raw;
 	memcpy(&raw, (char *)p - sizeof(void *), sizeof raw);
 	weft__free(raw);
+}
+
+/*
+ * The block cache. A compute's per-node state is one big zeroed block
+ * (32 bytes per node), and fresh pages cost a page fault and the kernel's
+ * zeroing each time: perf put a quarter of a million-node compute's CPU
+ * time there. Keeping the last block for the next compute turns that into
+ * a memset of memory already mapped. One block, 1 MiB to 256 MiB, and only
+ * under the C library's allocator (a user's allocator sees every block come
+ * and go, as its accounting expects); weft_shutdown() frees it.
+ */
+#define WEFT__BLOCK_MIN ((size_t)1 << 20)
+#define WEFT__BLOCK_MAX ((size_t)256 << 20)
+
+static pthread_mutex_t block_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *block_p;
+static size_t block_bytes;
+
+void *
+weft__block_calloc(size_t bytes)
+{
+	if (bytes >= WEFT__BLOCK_MIN && weft__alloc.malloc_fn == libc_malloc) {
+		void *p = NULL;
+		pthread_mutex_lock(&block_mu);
+		/* not a block far bigger than asked: it would stay pinned */
+		if (block_p && block_bytes >= bytes && block_bytes / 4 <= bytes) {
+			p = block_p;
+			block_p = NULL;
+		}
+		pthread_mutex_unlock(&block_mu);
+		if (p)
+			return memset(p, 0, bytes);
+	}
+	return weft__calloc(bytes, 1);
+}
+
+void
+weft__block_free(void *p, size_t bytes)
+{
+	if (p && bytes >= WEFT__BLOCK_MIN && bytes <= WEFT__BLOCK_MAX &&
+	    weft__alloc.malloc_fn == libc_malloc) {
+		pthread_mutex_lock(&block_mu);
+		void *old = block_p;
+		block_p = p;
+		block_bytes = bytes;
+		pthread_mutex_unlock(&block_mu);
+		p = old;
+	}
+	weft__free(p);
+}
+
+void
+weft__block_flush(void)
+{
+	pthread_mutex_lock(&block_mu);
+	void *p = block_p;
+	block_p = NULL;
+	pthread_mutex_unlock(&block_mu);
+	weft__free(p);
 }
 
 char *

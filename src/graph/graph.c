@@ -67,6 +67,7 @@ weft_graph_free(weft_graph *g)
 	weft__free(g->lits);
 	weft__free(g->keys);
 	weft__free(g->kmap);
+	weft__free(g->keyat);
 	weft_release_persisted(g, 0, NULL);
 	weft__free(g->pvals);
 	weft__free(g->pset);
@@ -143,16 +144,6 @@ weft_graph_size(const weft_graph *g)
 	return g ? g->n : 0;
 }
 
-const weft_value *
-weft__graph_lit(const weft_graph *g, const weft__node *nd, uint32_t k)
-{
-	const uint32_t *a = g->args + nd->arg0;
-	uint32_t before = 0;
-	for (uint32_t i = 0; i < k; i++)
-		before += a[i] == WEFT__LIT;
-	return &g->lits[nd->lit0 + before];
-}
-
 /* -- keys ---------------------------------------------------------------- */
 
 static uint64_t
@@ -167,7 +158,21 @@ hash(const char *s)
 static const char *
 key_at(const weft_graph *g, uint32_t i)
 {
-	return g->nodes[i].key ? g->keys + g->nodes[i].key - 1 : NULL;
+	return weft__graph_key_at(g, i);
+}
+
+/* Makes room in keyat for node i (new entries unnamed). */
+static int
+keyat_grow(weft_graph *g, size_t i)
+{
+	if (i < g->keyat_cap)
+		return WEFT_OK;
+	size_t old = g->keyat_cap;
+	if (weft__grow((void **)&g->keyat, &g->keyat_cap,
+		g->cap > i ? g->cap : i + 1, sizeof *g->keyat))
+		return WEFT_ENOMEM;
+	memset(g->keyat + old, 0, (g->keyat_cap - old) * sizeof *g->keyat);
+	return WEFT_OK;
 }
 
 /* The slot of `key` in kmap: its node, or the empty slot where it goes. */
@@ -227,7 +232,7 @@ weft_graph_find(const weft_graph *g, const char *key)
 			return weft__graph_node(g, g->kmap[s] - 1);
 	}
 	uint32_t i = default_key_index(key);
-	if (i < g->n && !g->nodes[i].key)
+	if (i < g->n && !key_at(g, i))
 		return weft__graph_node(g, i);
 	return WEFT_NODE_NONE;
 }
@@ -365,7 +370,7 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	}
 	int rc = check_args(g, fn, nargs, args, &nlit);
 	if (rc == WEFT_OK && key) {
-		if (kmap_grow(g) != WEFT_OK) {
+		if (kmap_grow(g) != WEFT_OK || keyat_grow(g, g->n) != WEFT_OK) {
 			rc = weft__graph_set_error(g, WEFT_ENOMEM,
 			    "delayed: out of memory for key '%s'", key);
 		} else if (g->kmap[kmap_slot(g, key)]) {
@@ -394,7 +399,6 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	nd->fn = fn;
 	nd->arg0 = (uint32_t)g->nslots;
 	nd->nargs = (uint32_t)nargs;
-	nd->key = 0;
 	nd->succ_head = WEFT__NONE;
 	nd->lit0 = (uint32_t)g->nlits;
 	for (size_t i = 0; i < nargs; i++) {
@@ -413,7 +417,7 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	if (key) {
 		size_t kl = strlen(key) + 1;
 		memcpy(g->keys + g->keys_len, key, kl);
-		nd->key = (uint32_t)g->keys_len + 1;
+		g->keyat[self] = (uint32_t)g->keys_len + 1;
 		g->keys_len += kl;
 		g->kmap[kmap_slot(g, key)] = self + 1;
 		g->nkeys++;

@@ -37,6 +37,7 @@ weft_shutdown(void)
 	weft_pool *p = weft_atomic_exchange_acq_rel(&weft__default, NULL);
 	pthread_mutex_unlock(&weft__default_mu);
 	weft_pool_free(p);
+	weft__block_flush();
 }
 
 /* -- starting ----------------------------------------------------------------- */

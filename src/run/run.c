@@ -370,7 +370,7 @@ setup(weft__run *r)
 		if (r->tidx[i] > hi)
 			hi = r->tidx[i];
 	r->hi = hi;
-	r->slots = weft__calloc((size_t)hi + 1, sizeof *r->slots);
+	r->slots = weft__block_calloc(((size_t)hi + 1) * sizeof *r->slots);
 	if (!r->slots)
 		return WEFT_ENOMEM;
 	uint32_t ntargets = 0;
@@ -638,7 +638,7 @@ weft__run_destroy(weft__run *r)
 		for (size_t i = 0; i < r->n; i++)
 			weft_value_release(&r->slots[r->tidx[i]].result);
 	}
-	weft__free(r->slots);
+	weft__block_free(r->slots, ((size_t)r->hi + 1) * sizeof *r->slots);
 	weft__free(r->roots);
 	weft__free(r->tidx);
 	weft__free(r->order);

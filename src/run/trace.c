@@ -187,6 +187,13 @@ json_str(FILE *f, const char *s)
 int
 weft_trace_write_json(const weft_trace *t, const weft_graph *g, FILE *f)
 {
+	return weft_trace_write_json_labels(t, g, f, NULL, NULL);
+}
+
+int
+weft_trace_write_json_labels(const weft_trace *t, const weft_graph *g,
+    FILE *f, weft_label_fn label, void *ud)
+{
 	if (!t || !g || !f)
 		return WEFT_EINVAL;
 	int64_t t0 = INT64_MAX;
@@ -225,10 +232,15 @@ weft_trace_write_json(const weft_trace *t, const weft_graph *g, FILE *f)
 			    e->worker, (double)(e->start_ns - t0) / 1e3,
 			    (double)(e->end_ns - e->start_ns) / 1e3,
 			    ok ? "" : "\"cname\":\"terrible\",");
-			json_str(f, known ? weft__fn_label(
-						g->nodes[e->node_index].fn, fn,
-						sizeof fn)
-					  : "?");
+			const char *l = NULL;
+			if (known && label)
+				l = label(ud, g,
+				    weft__graph_node(g, e->node_index), fn,
+				    sizeof fn);
+			if (known && !l)
+				l = weft__fn_label(
+				    g->nodes[e->node_index].fn, fn, sizeof fn);
+			json_str(f, l ? l : "?");
 			fprintf(f, "\",\"status\":\"%s\"",
 			    ok ? "ok" : weft_err_name(e->status));
 			if (!ok) {
