@@ -224,7 +224,7 @@ args_pop(builder *b, size_t base, size_t filled, int release)
 }
 
 static weft_node make_task(builder *b, PyObject *t, PyObject *key);
-static weft_node make_list(builder *b, PyObject *l);
+static weft_node make_list(builder *b, PyObject *l, int deep);
 
 static weft_arg
 lit_of(PyObject *x, int deep, int *err)
@@ -252,7 +252,7 @@ make_arg(builder *b, PyObject *x, int deep, int *err)
 				*err = 1;
 			return lit_of(x, deep, err);
 		}
-		n = make_list(b, x);
+		n = make_list(b, x, deep);
 	} else {
 		ssize_t i = lookup(b, x);
 		if (i == -2) {
@@ -354,20 +354,31 @@ make_task(builder *b, PyObject *t, PyObject *key)
 	    head + nargs);
 }
 
-/* A node that makes a Python list of the items of `l` (tasks, keys...). */
-static weft_node
-make_list(builder *b, PyObject *l)
+/* A weft C task: the list of its arguments, as a native weft list (the
+ * argument of a C function that holds keys). No GIL. */
+static int
+native_list(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
-	size_t n = (size_t)PyList_GET_SIZE(l);
+	(void)ctx;
+	*out = weft_list(n, a);
+	return weft_is_nil(*out) && n > 0 ? WEFT_ENOMEM : WEFT_OK;
+}
+
+/* A node that makes a list of the items of `l` (tasks, keys...): a Python
+ * list, or for a C function (`deep`) a native weft list. */
+static weft_node
+make_list(builder *b, PyObject *l, int deep)
+{
+	size_t n = (size_t)PyList_GET_SIZE(l), head = deep ? 0 : 1;
 	if (Py_EnterRecursiveCall(" in weft.get"))
 		return WEFT_NODE_NONE;
-	ssize_t base = args_reserve(b, 1 + n);
+	ssize_t base = args_reserve(b, head + n);
 	size_t filled = 0;
 	int err = base < 0;
-	if (!err)
+	if (!err && !deep)
 		b->arg[base + filled++] = weft_lit(weft_value_retain(b->runv));
 	for (size_t i = 0; !err && i < n; i++) {
-		weft_arg a = make_arg(b, PyList_GET_ITEM(l, i), 0, &err);
+		weft_arg a = make_arg(b, PyList_GET_ITEM(l, i), deep, &err);
 		b->arg[base + filled++] = a;
 	}
 	Py_LeaveRecursiveCall();
@@ -376,7 +387,8 @@ make_list(builder *b, PyObject *l)
 			args_pop(b, (size_t)base, filled, 1);
 		return WEFT_NODE_NONE;
 	}
-	return delayed_or_raise(b, pw_task_list, (size_t)base, 1 + n);
+	return delayed_or_raise(
+	    b, deep ? native_list : pw_task_list, (size_t)base, head + n);
 }
 
 /* Builds entry `i`, whose dependencies are all built. */
@@ -388,7 +400,7 @@ build_entry(builder *b, size_t i)
 	if (istask(v)) {
 		x->node = make_task(b, v, x->key);
 	} else if (PyList_Check(v) && has_tasks(b, v) > 0) {
-		x->node = make_list(b, v);
+		x->node = make_list(b, v, 0);
 	} else {
 		if (PyErr_Occurred())
 			return -1;

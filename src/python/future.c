@@ -6,6 +6,7 @@
 #include "pyweft.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <time.h>
 
 /* Tasks of submitted futures bump the generation when they end, so that
@@ -26,84 +27,75 @@ pw_notify_done(pw_run *run)
 }
 
 typedef struct {
-	PyObject_HEAD weft_graph *g;
-	weft_future *f;
-	pw_run *run;
-	PyObject *value; /* the result, once taken */
+	PyObject_HEAD pw_built b;
+	weft_node *targets; /* the nodes among b's keys */
+	size_t m;
+	weft_future *f;	 /* NULL when there was nothing to run */
+	PyObject *value; /* the results (a list), once taken */
 	int rc;		 /* 1 while not known, else the compute's code */
+	int single;	 /* result() gives the one result, not a list */
 } PwFuture;
 
 static PyObject *cancelled_error; /* concurrent.futures.CancelledError */
 
 PyObject *
-pw_submit(PyObject *self, PyObject *args, PyObject *kw)
+pw_compute_async(PyObject *self, PyObject *args, PyObject *kw)
 {
 	(void)self;
-	static char *names[] = { "fn", "args", "pool", NULL };
-	PyObject *fn, *fargs, *pool = Py_None;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO!|O", names, &fn,
-		&PyTuple_Type, &fargs, &pool))
+	static char *names[] = { "dsk", "keys", "pool", "num_workers", "single",
+		NULL };
+	PyObject *dsk, *keys, *pool = Py_None;
+	long nw = 0;
+	int single = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!|Olp", names,
+		&PyDict_Type, &dsk, &PyList_Type, &keys, &pool, &nw, &single))
 		return NULL;
-	if (!PyCallable_Check(fn)) {
-		PyErr_SetString(PyExc_TypeError, "weft.submit: fn is not callable");
-		return NULL;
-	}
-	weft_pool *wp = pw_pool_for(pool, 0);
+	weft_pool *wp = pw_pool_for(pool, nw);
 	if (wp == NULL)
 		return NULL;
 	PwFuture *fu = PyObject_New(PwFuture, &PwFuture_Type);
 	if (fu == NULL)
 		return NULL;
-	fu->g = NULL;
+	memset(&fu->b, 0, sizeof fu->b);
+	fu->targets = NULL;
+	fu->m = 0;
 	fu->f = NULL;
 	fu->value = NULL;
 	fu->rc = 1;
-	fu->run = pw_run_new(NULL, NULL);
-	if (fu->run == NULL)
-		goto fail;
-	fu->run->notify = 1;
-	fu->g = weft_graph_new();
-	Py_ssize_t n = PyTuple_GET_SIZE(fargs);
-	int deep = PyObject_TypeCheck(fn, &PwFunction_Type);
-	size_t head = deep ? 0 : 2;
-	weft_arg *a = PyMem_Calloc((size_t)n + head + 1, sizeof *a);
-	if (fu->g == NULL || a == NULL) {
-		PyMem_Free(a);
-		PyErr_NoMemory();
-		goto fail;
+	fu->single = single && PyList_GET_SIZE(keys) == 1;
+	pw_run *run = pw_run_new(NULL, NULL);
+	if (run == NULL || pw_build(dsk, keys, run, &fu->b) < 0) {
+		Py_XDECREF(run);
+		fu->rc = WEFT_EINVAL;
+		Py_DECREF(fu);
+		return NULL;
 	}
-	if (!deep) {
-		a[0] = weft_lit(pw_wrap((PyObject *)fu->run));
-		a[1] = weft_lit(pw_wrap(fn));
+	Py_DECREF(run);
+	/* One task: it tells wait_any when it ends (see pw_notify_done). */
+	run->notify = weft_graph_size(fu->b.g) == 1;
+	fu->targets = pw_targets(&fu->b, &fu->m);
+	if (fu->targets == NULL) {
+		Py_DECREF(fu);
+		return NULL;
 	}
-	int err = 0;
-	for (Py_ssize_t i = 0; i < n; i++) {
-		weft_value v;
-		if (!err && pw_from_py(PyTuple_GET_ITEM(fargs, i), deep, &v) < 0)
-			err = 1;
-		a[head + (size_t)i] = weft_lit(err ? weft_nil() : v);
-	}
-	/* weft owns the literals from here, also when the call fails */
-	weft_node node = weft_delayed(fu->g,
-	    deep ? ((PwFunction *)fn)->info->fn : pw_task_call, head + (size_t)n, a);
-	PyMem_Free(a);
-	if (err)
-		goto fail;
-	if (!weft_node_ok(node)) {
-		PyErr_Format(PyExc_RuntimeError, "weft.submit: %s", weft_graph_error(fu->g));
-		goto fail;
+	if (fu->m == 0) { /* only data: nothing to run */
+		fu->rc = WEFT_OK;
+		fu->value = pw_results(&fu->b, NULL);
+		if (fu->value == NULL) {
+			Py_DECREF(fu);
+			return NULL;
+		}
+		return (PyObject *)fu;
 	}
 	weft_opts o = { 0 };
 	o.pool = wp;
-	fu->f = weft_compute_async(fu->g, 1, &node, &o);
+	fu->f = weft_compute_async(fu->b.g, fu->m, fu->targets, &o);
 	if (fu->f == NULL) {
-		PyErr_Format(PyExc_RuntimeError, "weft.submit: %s", weft_graph_error(fu->g));
-		goto fail;
+		PyErr_Format(PyExc_RuntimeError, "weft: %s", weft_graph_error(fu->b.g));
+		Py_DECREF(fu);
+		return NULL;
 	}
 	return (PyObject *)fu;
-fail:
-	Py_DECREF(fu);
-	return NULL;
 }
 
 /* Waits up to `timeout` (< 0 forever) and records the outcome; 0 when it
@@ -113,20 +105,25 @@ future_settle(PwFuture *fu, double timeout)
 {
 	if (fu->rc != 1)
 		return 0;
-	int rc = pw_future_wait(fu->f, timeout, fu->run);
+	int rc = pw_future_wait(fu->f, timeout, fu->b.run);
 	if (rc == -1)
 		return -1;
 	if (rc == WEFT_ETIMEDOUT)
 		return 1;
-	weft_value v = weft_nil();
-	if (rc == WEFT_OK)
-		rc = weft_future_results(fu->f, &v);
-	if (rc == WEFT_OK) {
-		fu->value = pw_to_py(v);
-		weft_value_release(&v);
-		if (fu->value == NULL)
-			return -1;
+	weft_value *vals = PyMem_Calloc(fu->m, sizeof *vals);
+	if (vals == NULL) {
+		PyErr_NoMemory();
+		return -1;
 	}
+	if (rc == WEFT_OK)
+		rc = weft_future_results(fu->f, vals);
+	if (rc == WEFT_OK)
+		fu->value = pw_results(&fu->b, vals);
+	for (size_t i = 0; i < fu->m; i++)
+		weft_value_release(&vals[i]);
+	PyMem_Free(vals);
+	if (rc == WEFT_OK && fu->value == NULL)
+		return -1;
 	fu->rc = rc;
 	return 0;
 }
@@ -152,12 +149,13 @@ future_result(PyObject *self, PyObject *args, PyObject *kw)
 		return NULL;
 	}
 	if (fu->rc == WEFT_OK)
-		return Py_NewRef(fu->value);
+		return Py_NewRef(fu->single ? PyList_GET_ITEM(fu->value, 0)
+					    : fu->value);
 	if (fu->rc == WEFT_ECANCELED) {
 		PyErr_SetString(cancelled_error, "weft: the future was canceled");
 		return NULL;
 	}
-	pw_raise_failure(fu->run, fu->rc, weft_future_error(fu->f));
+	pw_raise_failure(fu->b.run, fu->rc, weft_future_error(fu->f));
 	return NULL;
 }
 
@@ -169,7 +167,7 @@ future_cancel(PyObject *self, PyObject *unused)
 	if (fu->rc != 1 || weft_future_wait(fu->f, 0) != WEFT_ETIMEDOUT)
 		Py_RETURN_FALSE;
 	weft_future_cancel(fu->f);
-	pw_notify_done(fu->run);
+	pw_notify_done(fu->b.run);
 	Py_RETURN_TRUE;
 }
 
@@ -193,6 +191,15 @@ future_cancelled(PyObject *self, PyObject *unused)
 	return PyBool_FromLong(fu->rc == WEFT_ECANCELED);
 }
 
+/* The weft_future's address, for tests that wait on it through ctypes
+ * while holding the GIL (proof that a compute does not need it). */
+static PyObject *
+future_address(PyObject *self, void *unused)
+{
+	(void)unused;
+	return PyLong_FromVoidPtr(((PwFuture *)self)->f);
+}
+
 static void
 future_dealloc(PyObject *self)
 {
@@ -200,10 +207,10 @@ future_dealloc(PyObject *self)
 	/* A running task needs the GIL to finish: wait without it. */
 	weft_future *f = fu->f;
 	Py_BEGIN_ALLOW_THREADS weft_future_free(f);
-	Py_END_ALLOW_THREADS weft_graph_free(fu->g);
+	Py_END_ALLOW_THREADS PyMem_Free(fu->targets);
+	if (fu->b.g != NULL)
+		pw_built_clear(&fu->b);
 	Py_XDECREF(fu->value);
-	Py_XDECREF((PyObject *)fu->run);
-	pw_graveyard_drain();
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -220,19 +227,26 @@ static PyMethodDef future_methods[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+static PyGetSetDef future_getset[] = {
+	{ "_address", future_address, NULL, "the weft_future (tests)", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
 PyTypeObject PwFuture_Type = {
 	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "weft.Future",
 	.tp_basicsize = sizeof(PwFuture),
 	.tp_dealloc = future_dealloc,
 	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_doc = "The result of weft.submit(), to come.",
+	.tp_doc = "A compute that runs in the background (weft.submit, "
+		  "weft.get_async).",
 	.tp_methods = future_methods,
+	.tp_getset = future_getset,
 };
 
 static int
 future_ended(PwFuture *fu)
 {
-	return fu->rc != 1 || fu->run->done ||
+	return fu->rc != 1 || fu->b.run->done ||
 	    weft_future_wait(fu->f, 0) != WEFT_ETIMEDOUT;
 }
 

@@ -74,24 +74,49 @@ pw_raise_failure(pw_run *run, int rc, const char *msg)
 	    "weft: %s", msg && *msg ? msg : weft_strerror(rc));
 }
 
+weft_node *
+pw_targets(const pw_built *b, size_t *m)
+{
+	weft_node *t = PyMem_Calloc(b->n + 1, sizeof *t);
+	*m = 0;
+	if (t == NULL) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if (weft_node_ok(b->nodes[i]))
+			t[(*m)++] = b->nodes[i];
+	return t;
+}
+
+PyObject *
+pw_results(const pw_built *b, const weft_value *vals)
+{
+	PyObject *out = PyList_New((Py_ssize_t)b->n);
+	for (size_t i = 0, j = 0; out != NULL && i < b->n; i++) {
+		PyObject *x = weft_node_ok(b->nodes[i]) ? pw_to_py(vals[j++])
+							: Py_NewRef(b->lits[i]);
+		if (x == NULL)
+			Py_CLEAR(out);
+		else
+			PyList_SET_ITEM(out, (Py_ssize_t)i, x);
+	}
+	return out;
+}
+
 /* Computes the nodes of `b` and returns the results, a list in the order of
  * the keys asked for. */
 static PyObject *
 compute_built(pw_built *b, PyObject *pool_obj, long num_workers)
 {
 	size_t m = 0;
-	for (size_t i = 0; i < b->n; i++)
-		m += weft_node_ok(b->nodes[i]);
-	weft_node *targets = PyMem_Calloc(m + 1, sizeof *targets);
+	weft_node *targets = pw_targets(b, &m);
 	weft_value *vals = PyMem_Calloc(m + 1, sizeof *vals);
 	PyObject *out = NULL;
 	if (targets == NULL || vals == NULL) {
 		PyErr_NoMemory();
 		goto end;
 	}
-	for (size_t i = 0, j = 0; i < b->n; i++)
-		if (weft_node_ok(b->nodes[i]))
-			targets[j++] = b->nodes[i];
 	if (m > 0) {
 		weft_opts o = { 0 };
 		o.pool = pw_pool_for(pool_obj, num_workers);
@@ -125,15 +150,7 @@ compute_built(pw_built *b, PyObject *pool_obj, long num_workers)
 				goto end;
 		}
 	}
-	out = PyList_New((Py_ssize_t)b->n);
-	for (size_t i = 0, j = 0; out != NULL && i < b->n; i++) {
-		PyObject *x = weft_node_ok(b->nodes[i]) ? pw_to_py(vals[j++])
-							: Py_NewRef(b->lits[i]);
-		if (x == NULL)
-			Py_CLEAR(out);
-		else
-			PyList_SET_ITEM(out, (Py_ssize_t)i, x);
-	}
+	out = pw_results(b, vals);
 end:
 	for (size_t j = 0; vals != NULL && j < m; j++)
 		weft_value_release(&vals[j]);

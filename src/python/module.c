@@ -360,10 +360,11 @@ static PyMethodDef mod_methods[] = {
 	    "The names of the registered weft C functions." },
 	{ "load_plugin", mod_load_plugin, METH_O,
 	    "load_plugin(path): adds the functions of a weft plugin." },
-	{ "submit", (PyCFunction)(void (*)(void))pw_submit,
+	{ "compute_async", (PyCFunction)(void (*)(void))pw_compute_async,
 	    METH_VARARGS | METH_KEYWORDS,
-	    "submit(fn, args, pool=None): runs fn(*args) on weft's pool; a "
-	    "Future." },
+	    "compute_async(dsk, keys, pool=None, num_workers=0, single=False): "
+	    "starts get(dsk, keys) and returns a Future (its result: the list "
+	    "of results, or the one result when single)." },
 	{ "wait_any", pw_wait_any, METH_VARARGS,
 	    "wait_any(futures, timeout): indexes of the futures that are done." },
 	{ "shutdown", mod_shutdown, METH_NOARGS,

@@ -115,6 +115,11 @@ int pw_build(PyObject *dsk, PyObject *keys, pw_run *run, pw_built *out);
 /* Frees the weft graph (dropping its literals) and the rest. GIL held. */
 void pw_built_clear(pw_built *b);
 
+/* The nodes among the keys of `b` (PyMem_Free it), their number in *m. */
+weft_node *pw_targets(const pw_built *b, size_t *m);
+/* The results in key order: vals[] holds the nodes' values in order. */
+PyObject *pw_results(const pw_built *b, const weft_value *vals);
+
 /* weft._weft.get(dsk, keys, pool, num_workers): build, compute, results as
  * a list in the order of `keys`. */
 PyObject *pw_get(PyObject *self, PyObject *args);
@@ -124,7 +129,7 @@ extern PyTypeObject PwGraph_Type;
 /* -- futures (future.c) -------------------------------------------------- */
 
 extern PyTypeObject PwFuture_Type;
-PyObject *pw_submit(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *pw_compute_async(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *pw_wait_any(PyObject *self, PyObject *args);
 int pw_future_init_types(void);
 

@@ -24,13 +24,14 @@ from . import _weft
 from ._weft import Function, Future, Pool, TaskError, fn, functions, load_plugin
 from ._get import get
 from ._delayed import Delayed, compute, delayed
-from ._futures import as_completed, submit
+from ._futures import as_completed, get_async, submit
 
 __version__ = _weft.weft_version
 
 __all__ = [
     "Delayed", "Function", "Future", "Pool", "TaskError", "as_completed",
-    "compute", "delayed", "fn", "functions", "get", "load_plugin", "submit",
+    "compute", "delayed", "fn", "functions", "get", "get_async", "load_plugin",
+    "submit",
 ]
 
 # Stop the worker threads before the interpreter goes away.
