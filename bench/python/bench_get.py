@@ -77,13 +77,17 @@ def schedulers(threads):
 
 
 def timed(fn, dsk, keys, rounds):
-    times, res = [], None
+    """Median wall time, and the median CPU time of the whole process (all
+    threads): on a shared machine the CPU time shows the work done, the wall
+    time also the waits for a CPU."""
+    times, cpus, res = [], [], None
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         res = fn(dsk, keys)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
         del res
-    return statistics.median(times), times
+    return statistics.median(times), times, statistics.median(cpus)
 
 
 def python_call_ns():
@@ -97,15 +101,13 @@ def python_call_ns():
 def numpy_bench(side, chunk, threads, rounds):
     x = da.random.RandomState(42).random_sample((side, side), chunks=(chunk, chunk))
     expr = (x + x.T).sum()
-    out = {}
-    values = {}
-    for name, sched in [("weft.get", weft.get), ("dask threaded", dask.threaded.get)]:
-        times = []
-        for _ in range(rounds):
+    values, times = {}, {"weft.get": [], "dask threaded": []}
+    for _ in range(rounds):  # interleaved, so both see the same machine
+        for name, sched in [("weft.get", weft.get), ("dask threaded", dask.threaded.get)]:
             t0 = time.perf_counter()
             values[name] = expr.compute(scheduler=sched, num_workers=threads)
-            times.append(time.perf_counter() - t0)
-        out[name] = {"median_s": statistics.median(times), "times_s": times}
+            times[name].append(time.perf_counter() - t0)
+    out = {k: {"median_s": statistics.median(v), "times_s": v} for k, v in times.items()}
     a, b = values["weft.get"], values["dask threaded"]
     assert abs(a - b) <= 1e-9 * abs(b), (a, b)
     out["tasks"] = len(dict(expr.__dask_graph__()))
@@ -127,7 +129,8 @@ def main():
     rows = []
     call_ns = python_call_ns()
     print(f"# bare Python call inc(i): {call_ns:.0f} ns; {args.threads} threads; "
-          f"{args.rounds} rounds (1 at 1,000,000)", flush=True)
+          f"{args.rounds} rounds (1 at 1,000,000); load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs", flush=True)
     for gname, make in GRAPHS.items():
         for n in sorted({s for v in sizes.values() for s in v}):
             dsk, keys, ntasks, expect = make(n)
@@ -136,11 +139,13 @@ def main():
                 if n not in sizes[sname]:
                     continue
                 rounds = 1 if n >= 1_000_000 else args.rounds
-                med, times = timed(fn, dsk, keys, rounds)
+                med, times, cpu = timed(fn, dsk, keys, rounds)
                 ns = med / ntasks * 1e9
                 rows.append({"graph": gname, "n": n, "tasks": ntasks, "scheduler": sname,
-                             "ns_per_task": ns, "times_s": times})
-                print(f"{gname:12s} {n:>9,d} {sname:14s} {ns:10.0f} ns/task", flush=True)
+                             "ns_per_task": ns, "cpu_ns_per_task": cpu / ntasks * 1e9,
+                             "times_s": times})
+                print(f"{gname:12s} {n:>9,d} {sname:14s} {ns:10.0f} ns/task "
+                      f"(cpu {cpu / ntasks * 1e9:8.0f} ns/task)", flush=True)
                 if expect is not None:
                     assert fn(dsk, keys) == expect
             del dsk
@@ -151,8 +156,9 @@ def main():
           f"dask threaded {nb['dask threaded']['median_s']:.3f} s")
 
     # The summary table (Markdown), as in the README.
-    print("\n| graph | tasks | weft.get | dask get_sync | dask threaded | threaded / weft |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| graph | tasks | weft.get | dask get_sync | dask threaded | threaded / weft "
+          "| weft.get CPU |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     by = {(r["graph"], r["n"], r["scheduler"]): r for r in rows}
     for gname in GRAPHS:
         for n in sorted({r["n"] for r in rows}):
@@ -163,10 +169,11 @@ def main():
             t = by.get((gname, n, "dask threaded"))
             fmt = lambda r: f"{r['ns_per_task'] / 1000:.2f} µs" if r else "—"  # noqa: E731
             ratio = f"{t['ns_per_task'] / w['ns_per_task']:.0f}×" if t else "—"
-            print(f"| {gname} | {w['tasks']:,} | {fmt(w)} | {fmt(s)} | {fmt(t)} | {ratio} |")
+            print(f"| {gname} | {w['tasks']:,} | {fmt(w)} | {fmt(s)} | {fmt(t)} | {ratio} "
+                  f"| {w['cpu_ns_per_task'] / 1000:.2f} µs |")
     print(f"| numpy (x + x.T).sum(), {side:,}² in {chunk}² chunks | {nb['tasks']:,} | "
           f"{nb['weft.get']['median_s']:.2f} s | — | {nb['dask threaded']['median_s']:.2f} s | "
-          f"{nb['dask threaded']['median_s'] / nb['weft.get']['median_s']:.2f}× |")
+          f"{nb['dask threaded']['median_s'] / nb['weft.get']['median_s']:.2f}× | — |")
     if args.json:
         meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "command": " ".join([os.path.basename(sys.executable)] + sys.argv),

@@ -48,7 +48,27 @@ typedef struct builder {
 		weft_value v;
 	} fns[FN_CACHE]; /* callables as literals: one wrap per function */
 	PyObject *task_keys;
+	unsigned kinds; /* the kinds of the graph's keys (key_kind) */
 } builder;
+
+/* Kinds of objects that can only equal objects of the same kind: a lookup
+ * of an int in a graph without number keys needs no hashing or probing.
+ * Anything else is K_ANY: it may compare equal to anything. */
+enum { K_STR = 1, K_TUPLE = 2, K_NUM = 4, K_NONE = 8, K_ANY = 16 };
+
+static unsigned
+key_kind(PyObject *x)
+{
+	if (PyUnicode_CheckExact(x))
+		return K_STR;
+	if (PyTuple_CheckExact(x))
+		return K_TUPLE;
+	if (PyLong_CheckExact(x) || PyFloat_CheckExact(x) || PyBool_Check(x))
+		return K_NUM;
+	if (x == Py_None)
+		return K_NONE;
+	return K_ANY;
+}
 
 /* -- the key table ---------------------------------------------------------- */
 
@@ -83,6 +103,7 @@ table_init(builder *b, PyObject *dsk)
 		x->val = v;
 		x->hash = h;
 		b->slot[i] = (uint32_t)++b->n;
+		b->kinds |= key_kind(k);
 	}
 	return 0;
 }
@@ -92,6 +113,13 @@ table_init(builder *b, PyObject *dsk)
 static ssize_t
 lookup(builder *b, PyObject *x)
 {
+	/* Fast answers first: an unhashable object (no exception to make and
+	 * clear), or one of a kind no key has. */
+	if (Py_TYPE(x)->tp_hash == PyObject_HashNotImplemented)
+		return -1;
+	unsigned k = key_kind(x);
+	if (!(b->kinds & (k | K_ANY)) && k != K_ANY)
+		return -1;
 	Py_hash_t h = PyObject_Hash(x);
 	if (h == -1) {
 		PyErr_Clear();
