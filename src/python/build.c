@@ -171,19 +171,31 @@ has_tasks(builder *b, PyObject *x)
 
 /* -- the walk --------------------------------------------------------------- */
 
+/* Grows the array at *p (of *cap items of `size` bytes) to hold `need`
+ * items, doubling from `first`. 0, or -1 with MemoryError. */
+static int
+grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : first;
+	while (c < need)
+		c *= 2;
+	void *n = PyMem_Realloc(*p, c * size);
+	if (n == NULL) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
 static int
 push(builder *b, size_t i)
 {
-	if (b->sp == b->scap) {
-		size_t cap = b->scap ? b->scap * 2 : 256;
-		size_t *s = PyMem_Realloc(b->stack, cap * sizeof *s);
-		if (s == NULL) {
-			PyErr_NoMemory();
-			return -1;
-		}
-		b->stack = s;
-		b->scap = cap;
-	}
+	if (grow((void **)&b->stack, &b->scap, b->sp + 1, sizeof *b->stack, 256) < 0)
+		return -1;
 	b->stack[b->sp++] = i;
 	return 0;
 }
@@ -224,18 +236,8 @@ scan(builder *b, PyObject *x)
 static ssize_t
 args_reserve(builder *b, size_t n)
 {
-	if (b->top + n > b->acap) {
-		size_t cap = b->acap ? b->acap : 64;
-		while (cap < b->top + n)
-			cap *= 2;
-		weft_arg *a = PyMem_Realloc(b->arg, cap * sizeof *a);
-		if (a == NULL) {
-			PyErr_NoMemory();
-			return -1;
-		}
-		b->arg = a;
-		b->acap = cap;
-	}
+	if (grow((void **)&b->arg, &b->acap, b->top + n, sizeof *b->arg, 64) < 0)
+		return -1;
 	size_t base = b->top;
 	b->top += n;
 	return (ssize_t)base;

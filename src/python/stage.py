@@ -12,7 +12,11 @@ def main(argv):
     dest, stamp, files = argv[1], argv[2], argv[3:]
     os.makedirs(dest, exist_ok=True)
     for f in files:
-        shutil.copy2(f, os.path.join(dest, os.path.basename(f)))
+        # Copy then rename: a running Python that has the old extension
+        # mapped keeps it, instead of seeing it change under it.
+        target = os.path.join(dest, os.path.basename(f))
+        shutil.copy2(f, target + ".tmp")
+        os.replace(target + ".tmp", target)
     with open(stamp, "w") as out:
         out.write("\n".join(os.path.basename(f) for f in files) + "\n")
     return 0
