@@ -49,6 +49,7 @@ typedef struct builder {
 	} fns[FN_CACHE]; /* callables as literals: one wrap per function */
 	PyObject *task_keys;
 	unsigned kinds; /* the kinds of the graph's keys (key_kind) */
+	int missing; /* an input of the entry being built is not built yet */
 } builder;
 
 /* Kinds of objects that can only equal objects of the same kind: a lookup
@@ -293,6 +294,11 @@ make_arg(builder *b, PyObject *x, int deep, int *err)
 			return lit_of(x, deep, err);
 		if (b->e[i].state == E_LIT)
 			return lit_of(b->e[i].lit, deep, err);
+		if (b->e[i].state != E_NODE) { /* on a first try (see walk) */
+			b->missing = 1;
+			*err = 1;
+			return weft_lit(weft_nil());
+		}
 		n = b->e[i].node;
 	}
 	if (!weft_node_ok(n))
@@ -361,8 +367,7 @@ make_task(builder *b, PyObject *t, PyObject *key)
 			weft_value kv = key ? pw_wrap(key) : weft_nil();
 			b->arg[base + 2] = weft_lit(kv);
 			filled = 3;
-			if (key && (weft_is_nil(kv) ||
-					PyList_Append(b->task_keys, key) < 0))
+			if (key && weft_is_nil(kv))
 				err = 1;
 		}
 		if (weft_is_nil(fv))
@@ -379,9 +384,13 @@ make_task(builder *b, PyObject *t, PyObject *key)
 			args_pop(b, (size_t)base, filled, 1);
 		return WEFT_NODE_NONE;
 	}
-	return delayed_or_raise(b,
+	weft_node node = delayed_or_raise(b,
 	    deep ? ((PwFunction *)fn)->info->fn : pw_task_call, (size_t)base,
 	    head + nargs);
+	if (key && b->run->with_keys && weft_node_ok(node) &&
+	    PyList_Append(b->task_keys, key) < 0)
+		return WEFT_NODE_NONE;
+	return node;
 }
 
 /* A weft C task: the list of its arguments, as a native weft list (the
@@ -438,6 +447,10 @@ build_entry(builder *b, size_t i)
 		if (j == -2)
 			return -1;
 		if (j >= 0 && (size_t)j != i) { /* an alias */
+			if (b->e[j].state != E_NODE && b->e[j].state != E_LIT) {
+				b->missing = 1; /* on a first try (see walk) */
+				return -1;
+			}
 			x->state = b->e[j].state;
 			x->node = b->e[j].node;
 			x->lit = b->e[j].lit;
@@ -453,6 +466,10 @@ build_entry(builder *b, size_t i)
 	return 0;
 }
 
+/* Builds entry `root` and what it needs. An entry is first built on the
+ * hope that its inputs are built (dicts list most graphs in an order where
+ * they are): one lookup per reference. When one is not, its inputs are
+ * pushed (a cycle is found then) and it is built again after them. */
 static int
 walk(builder *b, size_t root)
 {
@@ -462,10 +479,17 @@ walk(builder *b, size_t root)
 		size_t i = b->stack[b->sp - 1];
 		switch (b->e[i].state) {
 		case E_NEW:
+			b->missing = 0;
+			if (build_entry(b, i) == 0) {
+				b->sp--;
+				break;
+			}
+			if (!b->missing || PyErr_Occurred())
+				return -1;
 			b->e[i].state = E_OPEN;
 			if (scan(b, b->e[i].val) < 0)
 				return -1;
-			break; /* its dependencies first, then it again */
+			break; /* its inputs first, then it again */
 		case E_OPEN:
 			if (build_entry(b, i) < 0)
 				return -1;
@@ -507,6 +531,11 @@ pw_build(PyObject *dsk, PyObject *keys, pw_run *run, pw_built *out)
 	b.g = out->g;
 	if (table_init(&b, dsk) < 0)
 		goto end;
+	/* The whole graph, in the dict's order, as Dask's local schedulers
+	 * read it all; the compute culls what the keys do not need. */
+	for (size_t i = 0; i < b.n; i++)
+		if (b.e[i].state == E_NEW && walk(&b, i) < 0)
+			goto end;
 	for (size_t k = 0; k < nk; k++) {
 		PyObject *key = PyList_GET_ITEM(keys, k);
 		ssize_t i = lookup(&b, key);
