@@ -332,6 +332,32 @@ delayed_or_raise(builder *b, weft_fn fn, size_t base, size_t n)
 	return node;
 }
 
+/* Ends a frame begun with args_reserve (and Py_EnterRecursiveCall): adds
+ * the arguments made of the items of `seq` (a tuple or list) from `first`
+ * on, leaves the recursion guard, and hands the frame to weft as a call of
+ * `fn`; on an error drops it (and its literals) instead. */
+static weft_node
+frame_finish(builder *b, ssize_t base, size_t filled, PyObject *seq,
+    Py_ssize_t first, int deep, int err, weft_fn fn)
+{
+	/* The frame holds the items there were; the size is read again each
+	 * time, as a key's __eq__ could shorten a list meanwhile. */
+	Py_ssize_t end = PySequence_Fast_GET_SIZE(seq);
+	for (Py_ssize_t i = first;
+	     !err && i < end && i < PySequence_Fast_GET_SIZE(seq); i++) {
+		/* make_arg may grow b->arg: store after the call */
+		weft_arg a = make_arg(b, PySequence_Fast_GET_ITEM(seq, i), deep, &err);
+		b->arg[base + (ssize_t)filled++] = a;
+	}
+	Py_LeaveRecursiveCall();
+	if (err) {
+		if (base >= 0)
+			args_pop(b, (size_t)base, filled, 1);
+		return WEFT_NODE_NONE;
+	}
+	return delayed_or_raise(b, fn, (size_t)base, filled);
+}
+
 /* A node for task `t`; `key` is its Dask key (NULL when nested). */
 static weft_node
 make_task(builder *b, PyObject *t, PyObject *key)
@@ -373,20 +399,8 @@ make_task(builder *b, PyObject *t, PyObject *key)
 		if (weft_is_nil(fv))
 			err = 1;
 	}
-	for (size_t i = 0; !err && i < nargs; i++) {
-		/* make_arg may grow b->arg: store after the call */
-		weft_arg a = make_arg(b, PyTuple_GET_ITEM(t, i + 1), deep, &err);
-		b->arg[base + filled++] = a;
-	}
-	Py_LeaveRecursiveCall();
-	if (err) {
-		if (base >= 0)
-			args_pop(b, (size_t)base, filled, 1);
-		return WEFT_NODE_NONE;
-	}
-	weft_node node = delayed_or_raise(b,
-	    deep ? ((PwFunction *)fn)->info->fn : pw_task_call, (size_t)base,
-	    head + nargs);
+	weft_node node = frame_finish(b, base, filled, t, 1, deep, err,
+	    deep ? ((PwFunction *)fn)->info->fn : pw_task_call);
 	if (key && b->run->with_keys && weft_node_ok(node) &&
 	    PyList_Append(b->task_keys, key) < 0)
 		return WEFT_NODE_NONE;
@@ -416,18 +430,8 @@ make_list(builder *b, PyObject *l, int deep)
 	int err = base < 0;
 	if (!err && !deep)
 		b->arg[base + filled++] = weft_lit(weft_value_retain(b->runv));
-	for (size_t i = 0; !err && i < n; i++) {
-		weft_arg a = make_arg(b, PyList_GET_ITEM(l, i), deep, &err);
-		b->arg[base + filled++] = a;
-	}
-	Py_LeaveRecursiveCall();
-	if (err) {
-		if (base >= 0)
-			args_pop(b, (size_t)base, filled, 1);
-		return WEFT_NODE_NONE;
-	}
-	return delayed_or_raise(
-	    b, deep ? native_list : pw_task_list, (size_t)base, head + n);
+	return frame_finish(
+	    b, base, filled, l, 0, deep, err, deep ? native_list : pw_task_list);
 }
 
 /* Builds entry `i`, whose dependencies are all built. */
