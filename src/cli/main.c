@@ -26,6 +26,7 @@ static const char usage_text[] =
     "  check FILE   check a graph file and print a summary; run nothing\n"
     "  funcs        list the functions a graph file can call\n"
     "  info         show the machine and where workers would run\n"
+    "  serve --pyro serve the functions to Pyro4 clients over the network\n"
     "  help [CMD]   show this help, or a command's\n"
     "\n"
     "'weft COMMAND --help' tells more; 'weft run --help' describes the\n"
@@ -149,7 +150,9 @@ dispatch(const char *cmd, int argc, char **argv)
 		return cmd_funcs(argc, argv);
 	if (strcmp(cmd, "info") == 0)
 		return cmd_info(argc, argv);
-	cli_error("unknown command '%s' (commands: run, check, funcs, info; "
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc, argv);
+	cli_error("unknown command '%s' (commands: run, check, funcs, info, serve; "
 		  "see 'weft --help')",
 	    cmd);
 	return EXIT_USAGE;
