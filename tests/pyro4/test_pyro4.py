@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import Pyro4
 import Pyro4.errors
@@ -394,3 +395,41 @@ def test_usage_errors():
         taken.listen()
         r = run("--pyro", "--port", str(taken.getsockname()[1]))
         assert r.returncode == 1 and "cannot listen" in r.stderr
+
+
+def _as_weft(v):
+    """What a Python literal becomes after a round trip through weft."""
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [_as_weft(x) for x in v]
+    return v
+
+
+def test_serpent_parser_agrees_with_python(server):
+    """Literal texts sent raw as identity()'s argument come back as
+    Python's ast.literal_eval reads them."""
+    import ast
+    import serpent
+    texts = [
+        "0x1F", "0o17", "0b101", "1_000_000", ".5", "5.", "1e10", "-0.0", "+3",
+        "- 7", "9223372036854775807", "-9223372036854775808", "1e30000",
+        "r'raw\\n'", "u'uni'", "'a' 'b' \"c\"", "'''tri\nple'''",
+        "\"\\u00e9\\U0001F642\\101\\x41\\0\\n\\t\\\\\\'\"", "'\\q'",
+        "'line\\\njoin'", "[1, (2,), {3}, (), [], {}]".replace("{}", "()"),
+        "(1, 2,)", "[1, 2,]", "((((1))))", "# c\n[ 1 , # c\n 2 ]",
+        "'ünï ✓ 🙂'", "True", "None", "[False, -1.5e-300]",
+    ]
+    conn = socket.create_connection((server.host, server.port), timeout=30)
+    hs = b"{'handshake': 'hello', 'object': 'weft'}"
+    conn.sendall(_header(1, 16, 0, len(hs), 1) + hs)
+    assert _recv_msg(conn)[0] == 2
+    for seq, text in enumerate(texts, 1):
+        data = ("('weft', 'identity', (%s,), {})" % text).encode()
+        conn.sendall(_header(4, 0, seq, len(data), 1) + data)
+        typ, flags, rseq, reply = _recv_msg(conn)
+        assert (typ, flags, rseq) == (5, 0, seq), (text, reply)
+        got = serpent.loads(reply)
+        with warnings.catch_warnings():  # '\\q' is deprecated, still valid
+            warnings.simplefilter("ignore", DeprecationWarning)
+            want = _as_weft(ast.literal_eval(text))
+        assert got == want or (got != got and want != want), (text, got, want)
+    conn.close()
