@@ -344,9 +344,13 @@ sp_literal(sp *s, int raw, int bytes)
 			return sp_fail(s, at, "unterminated string");
 		if (c == '\\' && s->end - s->p >= 2) {
 			if (raw) {
-				/* An escaped quote stays, with its backslash. */
-				serve_buf_add(&s->text, s->p, 2);
-				s->p += 2;
+				/* The backslash stays; it only keeps a quote, a
+				 * backslash or a newline after it from acting.
+				 * Anything else is read as usual (UTF-8 checked). */
+				serve_buf_addc(&s->text, '\\');
+				s->p++;
+				if (*s->p == q || *s->p == '\\' || *s->p == '\n')
+					serve_buf_addc(&s->text, *s->p++);
 			} else {
 				s->p++;
 				if (sp_escape(s, bytes) != WEFT_OK)
