@@ -58,6 +58,7 @@ int cmd_check(int argc, char **argv);
 int cmd_funcs(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv); /* cmd_worker.c */
 
 /* weft run --mpi: hand the run to weft-mpi (mpi_delegate.c). */
 int cli_take_mpi_flag(int *argc, char **argv);

@@ -27,6 +27,8 @@ static const char usage_text[] =
     "  funcs        list the functions a graph file can call\n"
     "  info         show the machine and where workers would run\n"
     "  serve --pyro serve the functions to Pyro4 clients over the network\n"
+    "  worker       serve Celery clients through RabbitMQ (a Celery "
+    "worker)\n"
     "  help [CMD]   show this help, or a command's\n"
     "\n"
     "'weft COMMAND --help' tells more; 'weft run --help' describes the\n"
@@ -152,7 +154,10 @@ dispatch(const char *cmd, int argc, char **argv)
 		return cmd_info(argc, argv);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc, argv);
-	cli_error("unknown command '%s' (commands: run, check, funcs, info, serve; "
+	if (strcmp(cmd, "worker") == 0)
+		return cmd_worker(argc, argv);
+	cli_error("unknown command '%s' (commands: run, check, funcs, info, "
+		  "serve, worker; "
 		  "see 'weft --help')",
 	    cmd);
 	return EXIT_USAGE;

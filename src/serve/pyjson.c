@@ -6,7 +6,6 @@
 
 #include "pyjson.h"
 
-#ifdef WEFT_HAVE_JANSSON
 #include <jansson.h>
 
 static int
@@ -89,12 +88,6 @@ from_json(json_t *j, pyv_arena *a, pyv *out)
 }
 
 int
-pyjson_available(void)
-{
-	return 1;
-}
-
-int
 pyjson_parse(const char *data, size_t len, pyv_arena *arena, pyv *out,
     char *err, size_t errsize)
 {
@@ -114,26 +107,3 @@ pyjson_parse(const char *data, size_t len, pyv_arena *arena, pyv *out,
 	}
 	return rc;
 }
-
-#else
-
-int
-pyjson_available(void)
-{
-	return 0;
-}
-
-int
-pyjson_parse(const char *data, size_t len, pyv_arena *arena, pyv *out,
-    char *err, size_t errsize)
-{
-	(void)data;
-	(void)len;
-	(void)arena;
-	memset(out, 0, sizeof *out);
-	snprintf(err, errsize,
-	    "this weft was built without jansson: no JSON serializer");
-	return WEFT_EPARSE;
-}
-
-#endif

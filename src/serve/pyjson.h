@@ -9,10 +9,6 @@
 
 #include "pyval.h"
 
-/* 1 when weft was built with jansson, else 0 (pyjson_parse then refuses
- * every input). */
-int pyjson_available(void);
-
 /* Parses data[0..len) into *out (nodes in `arena`). WEFT_OK; WEFT_EPARSE
  * with "line L, column C: why" in err; WEFT_ENOMEM. */
 int pyjson_parse(const char *data, size_t len, pyv_arena *arena, pyv *out,

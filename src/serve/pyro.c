@@ -283,9 +283,7 @@ handle_connect(pyro_conn *pc, const req *r, const pyro_header *h,
 		    "speaks serpent and json)", r->serializer);
 		fail = err;
 		w.json = 0;
-	} else if (r->serializer == PYRO_SER_JSON && !pyjson_available())
-		fail = "this weft was built without jansson: no json serializer";
-	else if (h->flags & PYRO_FLAGS_COMPRESSED)
+	} else if (h->flags & PYRO_FLAGS_COMPRESSED)
 		fail = "compressed messages are not supported by weft";
 	else if (parse_payload(r, data, h->data_size, &a, &v, err, sizeof err) !=
 	    WEFT_OK)
