@@ -36,6 +36,7 @@ static const char serve_usage[] =
     "  --plugin LIB.so      load more functions from a plugin "
     "(repeatable)\n"
     "  -j, --threads N      worker threads (default 0: one per core)\n"
+    "  --bind cores|pus|none  where workers run (default cores)\n"
     "  --hmac-key-file F    sign and check messages with the key in F\n"
     "                       (Pyro4's HMAC; a trailing newline is dropped)\n"
     "  --oneway FUNC        tell proxies to call FUNC oneway (repeatable)\n"
@@ -52,26 +53,13 @@ static const char serve_usage[] =
 struct serve_opts {
 	int pyro;
 	const char *host, *object, *keyfile;
-	size_t port, threads, max_message, max_conns;
+	size_t port, max_message, max_conns;
+	weft_pool_opts pool; /* -j, --bind, --topology */
 	double call_timeout;
 	const char *oneway[MAX_ONEWAY];
 	size_t noneway;
 	weft_registry *reg;
 };
-
-static int
-parse_seconds(const char *opt, const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (!*s || *end || errno || !(v >= 0) || v > 1e7) {
-		cli_error("%s: '%s' is not a number of seconds", opt, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 /* 1: help shown; 0: ok; -1: bad usage (reported). */
 static int
@@ -80,74 +68,76 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v;
 		int m;
-		if (cli_is_help(a)) {
+		if (weft_front_is_help(a)) {
 			fputs(serve_usage, stdout);
 			return 1;
 		}
 		if (strcmp(a, "--pyro") == 0)
 			o->pyro = 1;
-		else if ((m = cli_opt(argc, argv, &i, "--host", NULL, &v))) {
+		else if ((m = weft_front_opt(argc, argv, &i, "--host", NULL, &v))) {
 			if (m < 0)
 				return -1;
 			o->host = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--port", NULL, &v))) {
-			if (m < 0 || cli_parse_size(a, v, 0, 65535, &o->port))
+		} else if ((m = weft_front_opt(argc, argv, &i, "--port", NULL, &v))) {
+			if (m < 0 || weft_front_parse_size(a, v, 0, 65535, &o->port))
 				return -1;
-		} else if ((m = cli_opt(argc, argv, &i, "--object", NULL, &v))) {
+		} else if ((m = weft_front_opt(argc, argv, &i, "--object", NULL, &v))) {
 			if (m < 0)
 				return -1;
 			if (!*v || strchr(v, '@')) {
-				cli_error("--object: '%s' is not a Pyro object "
+				weft_front_error("--object: '%s' is not a Pyro object "
 					  "name", v);
 				return -1;
 			}
 			o->object = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--plugin", NULL, &v))) {
-			if (m < 0 || cli_load_plugin(o->reg, v))
+		} else if ((m = weft_front_opt(argc, argv, &i, "--plugin", NULL, &v))) {
+			if (m < 0 || weft_front_load_plugin(o->reg, v))
 				return -1;
-		} else if ((m = cli_opt(argc, argv, &i, "--threads", "-j", &v))) {
-			if (m < 0 || cli_parse_size(a, v, 0, 4096, &o->threads))
+		} else if ((m = weft_front_pool_opt(argc, argv, &i,
+				WEFT_FRONT_POOL_ALL, &o->pool))) {
+			if (m < 0)
 				return -1;
-		} else if ((m = cli_opt(argc, argv, &i, "--hmac-key-file", NULL,
+		} else if ((m = weft_front_opt(argc, argv, &i, "--hmac-key-file", NULL,
 				&v))) {
 			if (m < 0)
 				return -1;
 			o->keyfile = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--oneway", NULL, &v))) {
+		} else if ((m = weft_front_opt(argc, argv, &i, "--oneway", NULL, &v))) {
 			if (m < 0)
 				return -1;
 			if (o->noneway == MAX_ONEWAY) {
-				cli_error("--oneway: at most %d", MAX_ONEWAY);
+				weft_front_error("--oneway: at most %d", MAX_ONEWAY);
 				return -1;
 			}
 			o->oneway[o->noneway++] = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--max-message", NULL,
+		} else if ((m = weft_front_opt(argc, argv, &i, "--max-message", NULL,
 				&v))) {
 			if (m < 0 ||
-			    cli_parse_size(a, v, 1024, 0x7FFFFFFF, &o->max_message))
+			    weft_front_parse_size(a, v, 1024, 0x7FFFFFFF, &o->max_message))
 				return -1;
-		} else if ((m = cli_opt(argc, argv, &i, "--max-connections",
+		} else if ((m = weft_front_opt(argc, argv, &i, "--max-connections",
 				NULL, &v))) {
-			if (m < 0 || cli_parse_size(a, v, 1, 100000, &o->max_conns))
+			if (m < 0 || weft_front_parse_size(a, v, 1, 100000, &o->max_conns))
 				return -1;
-		} else if ((m = cli_opt(argc, argv, &i, "--call-timeout", NULL,
+		} else if ((m = weft_front_opt(argc, argv, &i, "--call-timeout", NULL,
 				&v))) {
-			if (m < 0 || parse_seconds(a, v, &o->call_timeout))
+			if (m < 0 || weft_front_parse_seconds(a, v, 0, 1e7,
+					 &o->call_timeout))
 				return -1;
 		} else {
-			cli_error("serve: unknown option '%s' (see 'weft serve "
+			weft_front_error("serve: unknown option '%s' (see 'weft serve "
 				  "--help')", a);
 			return -1;
 		}
 	}
 	if (!o->pyro) {
-		cli_error("serve: which protocol? --pyro is the one there is "
+		weft_front_error("serve: which protocol? --pyro is the one there is "
 			  "(see 'weft serve --help')");
 		return -1;
 	}
 	for (size_t i = 0; i < o->noneway; i++)
 		if (!weft_registry_find(o->reg, o->oneway[i])) {
-			cli_error("--oneway: no function '%s' (see 'weft funcs')",
+			weft_front_error("--oneway: no function '%s' (see 'weft funcs')",
 			    o->oneway[i]);
 			return -1;
 		}
@@ -163,7 +153,7 @@ read_key(const char *path, size_t *len)
 	size_t n;
 
 	if (!f) {
-		cli_error("--hmac-key-file: cannot open '%s': %s", path,
+		weft_front_error("--hmac-key-file: cannot open '%s': %s", path,
 		    strerror(errno));
 		return NULL;
 	}
@@ -171,7 +161,7 @@ read_key(const char *path, size_t *len)
 	n = buf ? fread(buf, 1, 4097, f) : 0;
 	fclose(f);
 	if (!buf || n > 4096) {
-		cli_error("--hmac-key-file: '%s' is %s", path,
+		weft_front_error("--hmac-key-file: '%s' is %s", path,
 		    buf ? "longer than 4096 bytes" : "unreadable: out of memory");
 		free(buf);
 		return NULL;
@@ -181,7 +171,7 @@ read_key(const char *path, size_t *len)
 	if (n && buf[n - 1] == '\r')
 		n--;
 	if (!n) {
-		cli_error("--hmac-key-file: '%s' is empty", path);
+		weft_front_error("--hmac-key-file: '%s' is empty", path);
 		free(buf);
 		return NULL;
 	}
@@ -201,7 +191,7 @@ cmd_serve(int argc, char **argv)
 	int code = EXIT_USAGE, rc;
 
 	memset(&o, 0, sizeof o);
-	o.reg = cli_registry();
+	o.reg = weft_front_registry();
 	if (!o.reg)
 		return EXIT_RUN;
 	rc = parse_args(argc, argv, &o);
@@ -215,17 +205,9 @@ cmd_serve(int argc, char **argv)
 	/* Before any thread starts, so that the pool's workers inherit the
 	 * mask and the signals reach the loop's signalfd alone. */
 	serve_block_signals();
-	{
-		weft_pool_opts po = { 0 };
-		int perr = 0;
-		po.threads = (unsigned)o.threads;
-		pool = weft_pool_new2(&po, &perr);
-		if (!pool) {
-			cli_error("cannot start %zu worker threads: %s",
-			    o.threads, weft_strerror(perr));
-			goto out;
-		}
-	}
+	pool = weft_front_pool_new(&o.pool);
+	if (!pool)
+		goto out;
 	{
 		pyro_server_opts so = { 0 };
 		so.object = o.object ? o.object : "weft";
@@ -239,7 +221,7 @@ cmd_serve(int argc, char **argv)
 		so.noneway = o.noneway;
 		srv = pyro_server_new(&so, err, sizeof err);
 		if (!srv) {
-			cli_error("serve: %s", err);
+			weft_front_error("serve: %s", err);
 			goto out;
 		}
 	}
@@ -251,7 +233,7 @@ cmd_serve(int argc, char **argv)
 		loop = serve_loop_new(&lo, &pyro_server_hooks, srv, err,
 		    sizeof err);
 		if (!loop) {
-			cli_error("serve: %s", err);
+			weft_front_error("serve: %s", err);
 			goto out;
 		}
 		pyro_server_attach(srv, loop);
@@ -264,7 +246,7 @@ cmd_serve(int argc, char **argv)
 		fflush(stdout);
 	}
 	if (serve_loop_run(loop, err, sizeof err) != 0)
-		cli_error("serve: %s", err);
+		weft_front_error("serve: %s", err);
 	else
 		code = EXIT_OK;
 	{
