@@ -2,15 +2,17 @@
 `weft serve --pyro` and by Python's own Pyro4 daemon, in one run.
 
     /usr/bin/python3 bench/pyro4/bench_pyro4.py WEFT_EXE PLUGIN.so \
-        [--seconds S] [--clients 1,8] [--threads N] [--json OUT]
+        [--load PYRO_LOAD] [--seconds S] [--clients 1,8] [--threads N] \
+        [--json OUT]
 
 Both servers expose process_data(data) -> "Processed data: " + data (the
 seed's object: examples/pyro4/server.py for Python, the example plugin for
 weft). For each server and each client count, the clients call it for S
-seconds, first as threads of one Python process (what the issue asks:
-Python's GIL then caps the clients), then as that many client processes
-(one thread each: the servers' own limit shows). Each call is timed on the
-client; the table gives calls/s over all clients and the median and 99th
+seconds: as threads of one Python process (Pyro4 proxies, what the issue
+asks; Python's GIL then caps the clients), as that many Python processes,
+and, with --load, as threads of pyro_load (bench/pyro4/pyro_load.c, a C
+Pyro4 client: the servers' own limit shows). Each call is timed on the
+client; the table gives calls/s over all clients, the median and 99th
 percentile latency, and the weft/Python throughput ratio.
 """
 import argparse
@@ -82,7 +84,22 @@ def proc_main(uri, seconds, q):
     q.put(lat)
 
 
-def run_load(uri, nclients, seconds, kind):
+def run_c_load(load, uri, nclients, seconds):
+    obj, hostport = uri[len("PYRO:"):].split("@")
+    host, port = hostport.rsplit(":", 1)
+    out = subprocess.run([load, host, port, obj, str(nclients), str(seconds)],
+                         capture_output=True, text=True, timeout=seconds + 120)
+    if out.returncode != 0:
+        sys.exit("pyro_load failed: " + out.stderr + out.stdout)
+    r = json.loads(out.stdout)
+    r["mean_us"] = 1e6 * nclients / r["calls_per_s"] if r["calls_per_s"] else 0
+    r["wall_s"] = seconds
+    return r
+
+
+def run_load(uri, nclients, seconds, kind, load=None):
+    if kind == "c":
+        return run_c_load(load, uri, nclients, seconds)
     lat = []
     t0 = time.perf_counter()
     if kind == "threads":
@@ -121,6 +138,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("weft")
     ap.add_argument("plugin")
+    ap.add_argument("--load", help="pyro_load, the C client (build-dir/bench/pyro4/pyro_load)")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--clients", default="1,8")
     ap.add_argument("--threads", type=int, default=0, help="weft -j (0: one per core)")
@@ -131,13 +149,15 @@ def main():
         "weft": [a.weft, "serve", "--pyro", "--plugin", a.plugin, "-j", str(a.threads)],
         "python": ["/usr/bin/python3", os.path.join(ROOT, "examples", "pyro4", "server.py")],
     }
+    kinds = ("threads", "procs") + (("c",) if a.load else ())
+    names = {"threads": "Python threads", "procs": "Python processes", "c": "C threads (pyro_load)"}
     rows = []
-    for kind in ("threads", "procs"):
+    for kind in kinds:
         for n in counts:
             for name, cmd in servers.items():
                 proc, uri = start(cmd)
                 try:
-                    r = run_load(uri, n, a.seconds, kind)
+                    r = run_load(uri, n, a.seconds, kind, a.load)
                 finally:
                     stop(proc)
                 r.update(server=name, clients=n, kind=kind)
@@ -145,18 +165,19 @@ def main():
                 print("%-6s %2d client %-7s %8.0f calls/s  p50 %6.0f us  p99 %6.0f us" % (
                     name, n, kind, r["calls_per_s"], r["p50_us"], r["p99_us"]), flush=True)
     print()
-    print("| clients | as | weft calls/s | Python calls/s | ratio | weft p50 / p99 (us) | Python p50 / p99 (us) |")
+    print("| clients | client | weft calls/s | Python calls/s | ratio | weft p50 / p99 (us) | Python p50 / p99 (us) |")
     print("|---|---|---|---|---|---|---|")
-    for kind in ("threads", "procs"):
+    for kind in kinds:
         for n in counts:
             w = next(r for r in rows if r["server"] == "weft" and r["clients"] == n and r["kind"] == kind)
             p = next(r for r in rows if r["server"] == "python" and r["clients"] == n and r["kind"] == kind)
             print("| %d | %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.0f / %.0f |" % (
-                n, "threads" if kind == "threads" else "processes", w["calls_per_s"], p["calls_per_s"],
+                n, names[kind], w["calls_per_s"], p["calls_per_s"],
                 w["calls_per_s"] / p["calls_per_s"], w["p50_us"], w["p99_us"], p["p50_us"], p["p99_us"]))
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"cpus": os.cpu_count(), "seconds": a.seconds, "rows": rows}, f, indent=1)
+            json.dump({"cpus": os.cpu_count(), "seconds": a.seconds,
+                       "load_before": os.getloadavg(), "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
