@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "pyro_msg.h"
 
 static const char *host, *port, *object;
@@ -35,14 +36,6 @@ struct worker {
 	size_t n, cap;
 	int errors;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int
 connect_to(void)
@@ -122,9 +115,9 @@ run(void *arg)
 	serve_buf_clear(&data);
 	serve_buf_printf(&data, "# serpent utf-8 python3.2\n"
 				"('%s','process_data',('Input Data',),{})", object);
-	double end = now_s() + seconds;
+	double end = serve_now() + seconds;
 	for (uint16_t seq = 1;; seq++) {
-		double t0 = now_s();
+		double t0 = serve_now();
 		if (t0 >= end)
 			break;
 		serve_buf_clear(&req);
@@ -143,7 +136,7 @@ run(void *arg)
 			if (!w->lat)
 				abort();
 		}
-		w->lat[w->n++] = now_s() - t0;
+		w->lat[w->n++] = serve_now() - t0;
 	}
 out:
 	close(fd);

@@ -59,8 +59,8 @@ struct serve_loop {
 	serve_conn *conns, *ready, *dead, *doomed;
 };
 
-static double
-now_s(void)
+double
+serve_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -410,7 +410,7 @@ conn_read(serve_conn *c)
 		return;
 	}
 	if (got)
-		c->last_in = now_s();
+		c->last_in = serve_now();
 	conn_input(c);
 	if (eof)
 		conn_close_now(c);
@@ -438,7 +438,7 @@ accept_all(serve_loop *l)
 		c->loop = l;
 		c->fd = fd;
 		c->events = EPOLLIN | EPOLLRDHUP;
-		c->last_in = now_s();
+		c->last_in = serve_now();
 		struct epoll_event e;
 		memset(&e, 0, sizeof e);
 		e.events = c->events;
@@ -471,7 +471,7 @@ free_dead(serve_loop *l)
 static void
 tick(serve_loop *l)
 {
-	double now = now_s();
+	double now = serve_now();
 	if (l->tick_ms < 0 || (now - l->last_tick) * 1000 < l->tick_ms)
 		return;
 	l->last_tick = now;
@@ -492,7 +492,7 @@ int
 serve_loop_run(serve_loop *l, char *err, size_t errsize)
 {
 	struct epoll_event evs[64];
-	l->last_tick = now_s();
+	l->last_tick = serve_now();
 	while (!l->stop) {
 		int timeout = l->ready ? 0 : l->tick_ms;
 		int n = epoll_wait(l->ep, evs, 64, timeout);

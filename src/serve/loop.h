@@ -44,6 +44,9 @@ typedef struct serve_loop_opts {
 	double idle_s;	  /* a partial message's patience; 0: 30 s */
 } serve_loop_opts;
 
+/* Seconds on the monotonic clock. */
+double serve_now(void);
+
 /* Blocks SIGINT, SIGTERM (delivered to the loop's signalfd instead) and
  * SIGPIPE in the calling thread, before any other thread starts, so that
  * threads started later inherit the mask. */

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pyjson.h"
 #include "pyro.h"
@@ -91,14 +90,6 @@ struct pyro_server {
 	pyro_call *done;
 	pyro_stats stats;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* -- replies ------------------------------------------------------------ */
 
@@ -428,7 +419,7 @@ call_new(pyro_server *s, const req *r, const char *name)
 	}
 	snprintf(c->name, sizeof c->name, "%s", name);
 	if (s->call_timeout > 0)
-		c->deadline = now_s() + s->call_timeout;
+		c->deadline = serve_now() + s->call_timeout;
 	return c;
 }
 
@@ -872,7 +863,7 @@ static void
 on_tick(void *ud)
 {
 	pyro_server *s = ud;
-	double now = now_s();
+	double now = serve_now();
 	for (pyro_call *c = s->inflight, *next; c; c = next) {
 		next = c->next;
 		if (c->drained) {
