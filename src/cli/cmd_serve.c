@@ -43,10 +43,14 @@ static const char serve_usage[] =
     "  --oneway FUNC        tell proxies to call FUNC oneway (repeatable)\n"
     "  --max-message BYTES  largest message (default 67108864)\n"
     "  --max-connections N  connections at once (default 1024)\n"
+    "  --max-calls N        calls running at once; more wait, unread\n"
+    "                       (default 1024)\n"
     "  --call-timeout S     answer TimeoutError after S seconds and cancel\n"
     "                       the call (default 0: no limit)\n"
+    "  --idle-timeout S     close a connection whose message stays half-sent\n"
+    "                       S seconds (default 30)\n"
     "\n"
-    "Junk, a message over the limit, a half-sent message (30 s) or a\n"
+    "Junk, a message over the limit, a half-sent message or a\n"
     "client that vanishes closes that connection only.\n";
 
 #define MAX_ONEWAY 64
@@ -54,7 +58,8 @@ static const char serve_usage[] =
 struct serve_opts {
 	int pyro;
 	const char *host, *object, *keyfile;
-	size_t port, max_message, max_conns;
+	size_t port, max_message, max_conns, max_calls;
+	double idle;
 	weft_pool_opts pool; /* -j, --bind, --topology */
 	double call_timeout;
 	const char *oneway[MAX_ONEWAY];
@@ -119,6 +124,15 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 		} else if ((m = weft_front_opt(argc, argv, &i, "--max-connections",
 				NULL, &v))) {
 			if (m < 0 || weft_front_parse_size(a, v, 1, 100000, &o->max_conns))
+				return -1;
+		} else if ((m = weft_front_opt(argc, argv, &i, "--max-calls", NULL,
+				&v))) {
+			if (m < 0 || weft_front_parse_size(a, v, 1, 4000, &o->max_calls))
+				return -1;
+		} else if ((m = weft_front_opt(argc, argv, &i, "--idle-timeout",
+				NULL, &v))) {
+			if (m < 0 || weft_front_parse_seconds(a, v, 0.001, 1e7,
+					 &o->idle))
 				return -1;
 		} else if ((m = weft_front_opt(argc, argv, &i, "--call-timeout", NULL,
 				&v))) {
@@ -228,6 +242,7 @@ cmd_serve(int argc, char **argv)
 		so.hmac_len = keylen;
 		so.max_message = o.max_message;
 		so.call_timeout = o.call_timeout;
+		so.max_inflight = o.max_calls;
 		so.oneway = o.oneway;
 		so.noneway = o.noneway;
 		srv = pyro_server_new(&so, err, sizeof err);
@@ -241,6 +256,7 @@ cmd_serve(int argc, char **argv)
 		lo.host = o.host;
 		lo.port = (unsigned)o.port;
 		lo.max_conns = o.max_conns;
+		lo.idle_s = o.idle;
 		loop = serve_loop_new(&lo, &pyro_server_hooks, srv, err,
 		    sizeof err);
 		if (!loop) {

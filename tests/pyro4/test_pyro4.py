@@ -192,8 +192,8 @@ def _header(msg_type, flags, seq, data_size, ser, ann=0, magic=b"PYRO", version=
                        data_size, ser, ann, 0, checksum)
 
 
-def _closed_by_server(sock):
-    sock.settimeout(30)
+def _closed_by_server(sock, timeout=20):
+    sock.settimeout(timeout)
     try:
         return sock.recv(100) == b""
     except ConnectionResetError:
@@ -433,3 +433,42 @@ def test_serpent_parser_agrees_with_python(server):
             want = _as_weft(ast.literal_eval(text))
         assert got == want or (got != got and want != want), (text, got, want)
     conn.close()
+
+
+def test_limits():
+    """--max-calls 1: calls wait their turn, unread, and all complete;
+    --max-connections 3: a fourth connection is closed at once."""
+    s = Server("--max-calls", "1", "--max-connections", "3")
+    try:
+        proxies = [s.proxy() for _ in range(3)]
+        results = {}
+
+        def client(i):
+            results[i] = [proxies[i].sleep_ms(50, "%d-%d" % (i, k)) for k in range(3)]
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+            assert not t.is_alive()
+        assert results == {i: ["%d-%d" % (i, k) for k in range(3)] for i in range(3)}
+        with pytest.raises(Pyro4.errors.CommunicationError):
+            s.proxy().add(1, 2)
+        assert proxies[1].add(2, 3) == 5
+    finally:
+        s.stop()
+
+
+def test_idle_timeout():
+    """A half-sent message left there loses its connection (without
+    --idle-timeout the server would wait 30 s, past the socket timeout)."""
+    s = Server("--idle-timeout", "0.5")
+    try:
+        stuck = socket.create_connection((s.host, s.port), timeout=20)
+        stuck.sendall(_header(1, 0, 0, 100, 1)[:7])
+        assert _closed_by_server(stuck)
+        stuck.close()
+        assert s.proxy().add(2, 3) == 5
+    finally:
+        s.stop()
