@@ -354,7 +354,12 @@ def test_graph_method(server):
 def test_hmac(tmp_path):
     keyfile = tmp_path / "key"
     keyfile.write_bytes(b"sesame\n")
-    s = Server("--hmac-key-file", str(keyfile))
+    try:
+        s = Server("--hmac-key-file", str(keyfile))
+    except AssertionError as e:
+        if "libcrypto" in str(e):  # built without libssl-dev
+            pytest.skip(str(e))
+        raise
     try:
         assert s.proxy(hmac=b"sesame").process_data("signed") == "Processed data: signed"
         with pytest.raises(Pyro4.errors.PyroError):
