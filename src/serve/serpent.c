@@ -449,6 +449,18 @@ sp_string(sp *s, pyv *out)
 
 /* -- containers --------------------------------------------------------- */
 
+/* A separator was expected. A sign there is Python's complex literal
+ * (1+2j), the one binary operation literal_eval allows. */
+static int
+sp_expected(sp *s, const char *what)
+{
+	if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+		return sp_fail(s, s->p,
+		    "complex numbers are not supported (weft has no complex "
+		    "type)");
+	return sp_fail(s, s->p, "expected %s", what);
+}
+
 /* Items up to `close`, comma-separated, a trailing comma allowed. The
  * first item, when given, was read already. Dicts read key: value pairs. */
 static int
@@ -466,7 +478,7 @@ sp_items(sp *s, char close, int dict, const char *open_at)
 		sp_skip(s);
 		if (dict) {
 			if (s->p >= s->end || *s->p != ':')
-				return sp_fail(s, s->p, "expected ':' in a dict");
+				return sp_expected(s, "':' in a dict");
 			s->p++;
 			sp_skip(s);
 			if (sp_value(s, &v) != WEFT_OK ||
@@ -485,7 +497,9 @@ sp_items(sp *s, char close, int dict, const char *open_at)
 		if (s->p >= s->end)
 			return sp_fail(s, open_at, "'%c' is never closed",
 			    close == ')' ? '(' : close == ']' ? '[' : '{');
-		return sp_fail(s, s->p, "expected ',' or '%c'", close);
+		return sp_expected(s, close == ')' ? "',' or ')'"
+				      : close == ']' ? "',' or ']'"
+						     : "',' or '}'");
 	}
 }
 
@@ -520,7 +534,7 @@ sp_container(sp *s, pyv *out)
 			return WEFT_OK;
 		}
 		if (*s->p != ',')
-			return sp_fail(s, s->p, "expected ',' or ')'");
+			return sp_expected(s, "',' or ')'");
 		s->p++;
 		if (sp_push(s, &first) != WEFT_OK ||
 		    sp_items(s, ')', 0, at) != WEFT_OK)
@@ -544,7 +558,7 @@ sp_container(sp *s, pyv *out)
 		s->p++;
 		return sp_close(s, base, dict ? PYV_DICT : PYV_SET, out);
 	} else
-		return sp_fail(s, s->p, "expected ',' or '}'");
+		return sp_expected(s, "',' or '}'");
 	if (sp_items(s, '}', dict, at) != WEFT_OK)
 		return s->rc;
 	return sp_close(s, base, dict ? PYV_DICT : PYV_SET, out);
