@@ -13,7 +13,10 @@ asks; Python's GIL then caps the clients), as that many Python processes,
 and, with --load, as threads of pyro_load (bench/pyro4/pyro_load.c, a C
 Pyro4 client: the servers' own limit shows). Each call is timed on the
 client; the table gives calls/s over all clients, the median and 99th
-percentile latency, and the weft/Python throughput ratio.
+percentile latency, the weft/Python throughput ratio, and the CPU time
+the server process spent per call (all its threads, from /proc): on a
+shared machine the throughput follows the CPU share the scheduler gives
+each server's threads, the CPU per call does not.
 """
 import argparse
 import json
@@ -48,6 +51,13 @@ def start(cmd):
             sys.exit("server exited: " + " ".join(cmd))
         line += c
     return proc, line.decode().split("URI:")[1].strip()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process, all its threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(proc):
@@ -157,23 +167,28 @@ def main():
             for name, cmd in servers.items():
                 proc, uri = start(cmd)
                 try:
+                    cpu0 = cpu_seconds(proc.pid)
                     r = run_load(uri, n, a.seconds, kind, a.load)
+                    cpu = cpu_seconds(proc.pid) - cpu0
                 finally:
                     stop(proc)
+                r["server_cpu_us_per_call"] = cpu / r["calls"] * 1e6 if r["calls"] else 0
                 r.update(server=name, clients=n, kind=kind)
                 rows.append(r)
-                print("%-6s %2d client %-7s %8.0f calls/s  p50 %6.0f us  p99 %6.0f us" % (
-                    name, n, kind, r["calls_per_s"], r["p50_us"], r["p99_us"]), flush=True)
+                print("%-6s %2d client %-7s %8.0f calls/s  p50 %6.0f us  p99 %6.0f us  server CPU %5.1f us/call" % (
+                    name, n, kind, r["calls_per_s"], r["p50_us"], r["p99_us"],
+                    r["server_cpu_us_per_call"]), flush=True)
     print()
-    print("| clients | client | weft calls/s | Python calls/s | ratio | weft p50 / p99 (us) | Python p50 / p99 (us) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| clients | client | weft calls/s | Python calls/s | ratio | weft p50 / p99 (us) | Python p50 / p99 (us) | server CPU per call, weft / Python (us) |")
+    print("|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         for n in counts:
             w = next(r for r in rows if r["server"] == "weft" and r["clients"] == n and r["kind"] == kind)
             p = next(r for r in rows if r["server"] == "python" and r["clients"] == n and r["kind"] == kind)
-            print("| %d | %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.0f / %.0f |" % (
+            print("| %d | %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.0f / %.0f | %.1f / %.1f |" % (
                 n, names[kind], w["calls_per_s"], p["calls_per_s"],
-                w["calls_per_s"] / p["calls_per_s"], w["p50_us"], w["p99_us"], p["p50_us"], p["p99_us"]))
+                w["calls_per_s"] / p["calls_per_s"], w["p50_us"], w["p99_us"], p["p50_us"], p["p99_us"],
+                w["server_cpu_us_per_call"], p["server_cpu_us_per_call"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"cpus": os.cpu_count(), "seconds": a.seconds,

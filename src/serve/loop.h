@@ -12,7 +12,8 @@
  * Limits: at most max_conns connections (more are accepted and closed at
  * once); a connection that holds a partial message for idle_s seconds
  * without sending more is closed; a connection is read at most 256 KiB at
- * a time, and not at all while paused (the kernel then pushes back).
+ * a time, and while paused only until 64 KiB wait unparsed (then the
+ * kernel pushes back).
  */
 #ifndef WEFT_SERVE_LOOP_H
 #define WEFT_SERVE_LOOP_H
