@@ -290,6 +290,12 @@ reap(serve_loop *l)
 	}
 }
 
+int
+serve_conn_fd(const serve_conn *c)
+{
+	return c->fd;
+}
+
 serve_buf *
 serve_conn_input(serve_conn *c)
 {

@@ -71,6 +71,11 @@ void serve_loop_set_tick(serve_loop *l, int ms);
 /* Closes every connection (on_close for each) and frees the loop. */
 void serve_loop_free(serve_loop *l);
 
+/* The connection's socket, for a protocol that lets another thread write
+ * a reply itself while the connection is paused and its output empty (the
+ * protocol then keeps the two from overlapping, and on_close waits for
+ * such a writer before the socket closes). */
+int serve_conn_fd(const serve_conn *c);
 /* A connection's unparsed input, and its protocol state. */
 serve_buf *serve_conn_input(serve_conn *c);
 void *serve_conn_data(const serve_conn *c);

@@ -9,11 +9,13 @@
  * the loop's eventfd; the loop thread replies and frees the call.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "pyjson.h"
 #include "pyro.h"
@@ -25,6 +27,9 @@
 #define pyro_atomic_load(p) atomic_load_explicit((p), memory_order_acquire)
 #define pyro_atomic_store(p, x) atomic_store_explicit((p), (x), memory_order_release)
 #define pyro_atomic_swap(p, x) atomic_exchange_explicit((p), (x), memory_order_acq_rel)
+#define pyro_atomic_cas(p, e, x) \
+	atomic_compare_exchange_strong_explicit((p), (e), (x), \
+	    memory_order_acq_rel, memory_order_acquire)
 
 #define DAEMON_NAME "Pyro.Daemon"
 #define COMPUTE_METHOD "compute"
@@ -32,6 +37,13 @@
  * last task failed while other tasks of it still run. */
 #define TICK_MS 20
 #define TICK_FINISHING_MS 1
+
+/* Who answers a one-function call (pyro_call.direct). The worker that ran
+ * the function writes the answer itself when it can (ARMED -> SENDING ->
+ * SENT): the client then has it one thread hand-off sooner. The loop takes
+ * the answer back (ARMED -> OFF) to send an error, a timeout, or to close
+ * the connection; once the worker is SENDING, the loop waits for SENT. */
+enum direct_state { DIRECT_OFF, DIRECT_ARMED, DIRECT_SENDING, DIRECT_SENT };
 
 enum call_kind {
 	CALL_FN,	 /* one function: its value */
@@ -61,6 +73,11 @@ typedef struct pyro_call {
 	unsigned char corr[16];
 	double deadline; /* 0: none */
 	char name[WEFT_FUNC_NAME_MAX + 1];
+	/* Direct answers (CALL_FN; see enum direct_state). */
+	const weft_func_info *fi;
+	int fd;
+	_Atomic int direct;
+	serve_buf rest; /* what the worker could not send; the loop's after */
 } pyro_call;
 
 struct pyro_conn {
@@ -357,7 +374,73 @@ call_free(pyro_call *c)
 		weft_spec_free(c->spec);
 	else
 		weft_graph_free(c->g);
+	serve_buf_free(&c->rest);
 	free(c);
+}
+
+/* Takes the answer back from the workers (see enum direct_state): 1 when
+ * the loop answers (the worker never will), 0 when a worker has sent or
+ * is sending it (waited for: a non-blocking send is short). */
+static int
+direct_take_back(pyro_call *c)
+{
+	int st = DIRECT_ARMED;
+	if (pyro_atomic_cas(&c->direct, &st, DIRECT_OFF) || st == DIRECT_OFF)
+		return 1;
+	while (pyro_atomic_load(&c->direct) == DIRECT_SENDING)
+		sched_yield();
+	return 0;
+}
+
+/* On the worker, right after the function: the answer, written to the
+ * socket here when the loop has not taken it back. */
+static void
+direct_send(pyro_call *c, weft_value v)
+{
+	pyro_server *s = c->srv;
+	serve_buf data = { 0 }, msg = { 0 };
+	pyw w = { &data, c->serializer == PYRO_SER_JSON };
+	pyro_ann ann;
+
+	pyw_begin(&w);
+	if (pyw_weft(&w, v, 0) != WEFT_OK || data.failed)
+		goto out; /* the loop answers with the error */
+	memcpy(ann.id, "CORR", 4);
+	ann.len = 16;
+	ann.data = c->corr;
+	if (pyro_msg_write(&msg, PYRO_MSG_RESULT, 0, c->seq, c->serializer,
+		&ann, c->has_corr ? 1 : 0, data.p, data.len, s->key,
+		s->keylen) != 0 ||
+	    msg.failed)
+		goto out;
+	int st = DIRECT_ARMED;
+	if (!pyro_atomic_cas(&c->direct, &st, DIRECT_SENDING))
+		goto out;
+	while (serve_buf_size(&msg)) {
+		ssize_t n = send(c->fd, serve_buf_data(&msg), serve_buf_size(&msg),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			serve_buf_consume(&msg, (size_t)n);
+		else
+			break; /* full, or gone: the loop sends the rest or sees */
+	}
+	serve_buf_add(&c->rest, serve_buf_data(&msg), serve_buf_size(&msg));
+	pyro_atomic_store(&c->direct, DIRECT_SENT);
+out:
+	serve_buf_free(&data);
+	serve_buf_free(&msg);
+}
+
+/* The task of a one-function call: args[0] is the call, the rest are the
+ * function's. */
+static int
+call_direct(weft_ctx *ctx, size_t n, const weft_value *args, weft_value *out)
+{
+	pyro_call *c = weft_ptr_get(args[0]);
+	int rc = c->fi->fn(ctx, n - 1, args + 1, out);
+	if (rc == WEFT_OK)
+		direct_send(c, *out);
+	return rc;
 }
 
 static void update_tick(pyro_server *s);
@@ -377,6 +460,12 @@ call_launch(pyro_call *c, const req *r, size_t n, const weft_node *targets)
 	o.pool = s->pool;
 	o.callbacks = &c->cb;
 	pyro_atomic_store(&c->ntasks, (size_t)-1);
+	c->fd = -1;
+	if (c->kind == CALL_FN && !(r->flags & PYRO_FLAGS_ONEWAY) &&
+	    !serve_buf_size(serve_conn_output(r->pc->c))) {
+		c->fd = serve_conn_fd(r->pc->c);
+		pyro_atomic_store(&c->direct, DIRECT_ARMED);
+	}
 	c->f = weft_compute_async(c->g, n, targets, &o);
 	if (!c->f) {
 		int rc = reply_errorf(r, "builtins.RuntimeError",
@@ -445,7 +534,8 @@ start_function(pyro_conn *pc, const req *r, const weft_func_info *fi,
 		    weft_func_arity(fi, arity, sizeof arity), n);
 	}
 	pyro_call *c = call_new(s, r, fi->name);
-	weft_arg stack[8], *args = n > 8 ? calloc(n, sizeof *args) : stack;
+	weft_arg stack[9], *args = n + 1 > 9 ? calloc(n + 1, sizeof *args)
+					     : stack;
 	if (!c || !args || !(c->g = weft_graph_new())) {
 		if (args != stack)
 			free(args);
@@ -454,18 +544,26 @@ start_function(pyro_conn *pc, const req *r, const weft_func_info *fi,
 		return reply_error(r, "builtins.MemoryError", "out of memory");
 	}
 	c->kind = CALL_FN;
+	c->fi = fi;
+	/* A oneway call has no answer to send: the function itself runs. */
+	int direct = !(r->flags & PYRO_FLAGS_ONEWAY);
 	int rc = WEFT_OK;
 	size_t made;
-	for (made = 0; made < n; made++) {
+	if (direct) {
+		args[0] = weft_lit(weft_ptr(c, NULL));
+		if (weft_type_of(args[0].lit) != WEFT_PTR)
+			rc = WEFT_ENOMEM;
+	}
+	for (made = 0; made < n && rc == WEFT_OK; made++) {
 		weft_value v;
 		rc = pyv_to_weft(&vargs->u.items[made], &v, err, sizeof err);
 		if (rc != WEFT_OK)
 			break;
-		args[made] = weft_lit(v);
+		args[made + direct] = weft_lit(v);
 	}
 	if (rc != WEFT_OK) {
 		/* The graph owns literals only once they are passed to it. */
-		for (size_t i = 0; i < made; i++)
+		for (size_t i = 0; i < made + (size_t)direct; i++)
 			weft_value_release(&args[i].lit);
 		if (args != stack)
 			free(args);
@@ -476,7 +574,8 @@ start_function(pyro_conn *pc, const req *r, const weft_func_info *fi,
 		return reply_errorf(r, "builtins.TypeError", "%s(): argument "
 		    "%zu: %s", fi->name, made + 1, err);
 	}
-	weft_node node = weft_delayed_named(c->g, fi->name, fi->fn, n, args);
+	weft_node node = weft_delayed_named(c->g, fi->name,
+	    direct ? call_direct : fi->fn, n + (size_t)direct, args);
 	if (args != stack)
 		free(args);
 	if (!weft_node_ok(node)) {
@@ -815,7 +914,11 @@ call_finish(pyro_server *s, pyro_call *c)
 		return; /* a failed task's siblings still run: next tick */
 	if (c->pc && !c->replied) {
 		pyro_conn *pc = c->pc;
-		reply_result(c, rc);
+		if (direct_take_back(c))
+			reply_result(c, rc);
+		else if (serve_buf_size(&c->rest))
+			serve_conn_send(pc->c, serve_buf_data(&c->rest),
+			    serve_buf_size(&c->rest));
 		pc->call = NULL;
 		serve_conn_pause(pc->c, 0);
 	}
@@ -875,7 +978,8 @@ on_tick(void *ud)
 		/* Past its time: the client hears so now; the compute is
 		 * canceled (tasks running finish first) and freed when it
 		 * ends. A task that never returns keeps its worker. */
-		if (c->deadline > 0 && now > c->deadline && !c->replied) {
+		if (c->deadline > 0 && now > c->deadline && !c->replied &&
+		    direct_take_back(c)) {
 			weft_future_cancel(c->f);
 			c->replied = 1;
 			if (c->pc) {
@@ -1019,8 +1123,10 @@ on_close(void *ud, serve_conn *c)
 	if (!pc)
 		return;
 	if (pc->call) {
-		/* The client vanished mid-call: stop what has not started. */
+		/* The client vanished mid-call: stop what has not started,
+		 * and let no worker write to the socket closing now. */
 		weft_future_cancel(pc->call->f);
+		direct_take_back(pc->call);
 		pc->call->pc = NULL;
 	}
 	if (pc->stalled) {
