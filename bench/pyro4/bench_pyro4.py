@@ -151,12 +151,12 @@ def main():
     ap.add_argument("--load", help="pyro_load, the C client (build-dir/bench/pyro4/pyro_load)")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--clients", default="1,8")
-    ap.add_argument("--threads", type=int, default=0, help="weft -j (0: one per core)")
+    ap.add_argument("--threads", type=int, default=0, help="weft -j (0: its default, one per core but one)")
     ap.add_argument("--json", help="write the figures here too")
     a = ap.parse_args()
     counts = [int(x) for x in a.clients.split(",")]
     servers = {
-        "weft": [a.weft, "serve", "--pyro", "--plugin", a.plugin, "-j", str(a.threads)],
+        "weft": [a.weft, "serve", "--pyro", "--plugin", a.plugin, "-j", str(a.threads)] if a.threads else [a.weft, "serve", "--pyro", "--plugin", a.plugin],
         "python": ["/usr/bin/python3", os.path.join(ROOT, "examples", "pyro4", "server.py")],
     }
     kinds = ("threads", "procs") + (("c",) if a.load else ())

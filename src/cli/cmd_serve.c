@@ -35,7 +35,8 @@ static const char serve_usage[] =
     "  --object NAME        the object's name in the URI (default weft)\n"
     "  --plugin LIB.so      load more functions from a plugin "
     "(repeatable)\n"
-    "  -j, --threads N      worker threads (default 0: one per core)\n"
+    "  -j, --threads N      worker threads (default: one per core but one,\n"
+    "                       left to the thread that serves connections)\n"
     "  --bind cores|pus|none  where workers run (default none: the\n"
     "                       kernel moves them off busy cores)\n"
     "  --hmac-key-file F    sign and check messages with the key in F\n"
@@ -230,6 +231,17 @@ cmd_serve(int argc, char **argv)
 	/* Before any thread starts, so that the pool's workers inherit the
 	 * mask and the signals reach the loop's signalfd alone. */
 	serve_block_signals();
+	if (o.pool.threads == 0) {
+		/* One worker per core but one: the loop thread is busy too
+		 * (reading, parsing, answering), and on 2 cores one worker
+		 * served up to 3x the calls two did. */
+		weft_pool *probe = weft_front_pool_new(&o.pool);
+		if (!probe)
+			goto out;
+		unsigned n = weft_pool_threads(probe);
+		weft_pool_free(probe);
+		o.pool.threads = n > 1 ? n - 1 : 1;
+	}
 	pool = weft_front_pool_new(&o.pool);
 	if (!pool)
 		goto out;
