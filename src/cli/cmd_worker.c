@@ -32,21 +32,26 @@ static const char worker_usage[] =
     "celery)\n"
     "  -j, --threads N      worker threads (default 0: one per core)\n"
     "  --bind cores|pus|none  where workers run (default cores)\n"
-    "  --prefetch N         messages in flight at once (default 4 per "
-    "thread)\n"
+    "  --topology T         plan placement for a synthetic hwloc topology\n"
+    "  --prefetch N         messages in flight at once (default 32 per\n"
+    "                       thread; 1 per thread spreads long tasks "
+    "fairly\n"
+    "                       over several workers)\n"
     "  --task NAME=FUNC     run Celery task NAME with function FUNC\n"
     "                       (repeatable; default: the name's last dotted "
     "part,\n"
     "                       celery_app.add -> add)\n"
     "  --plugin LIB.so      load more functions (repeatable)\n"
     "  --track-started      send the STARTED state when a task starts\n"
+    "  --heartbeat S        AMQP heartbeat in seconds (default 30)\n"
     "  -v, --verbose        log every task\n"
     "\n"
     "Tasks take positional arguments only (keyword arguments fail with a\n"
     "TypeError); JSON arrays arrive as lists, objects are refused. Each\n"
     "message's eta/countdown, expires and time limits are honoured. SIGTERM\n"
     "or Ctrl-C: stop consuming, finish running tasks, exit 0 (a second\n"
-    "one exits at once; unacknowledged tasks go back to the queue).\n"
+    "one exits at once, status 1; unacknowledged tasks go back to the\n"
+    "queue).\n"
     "\n"
     "exit status: 0 after a shutdown, 2 bad usage, 1 other errors\n";
 
@@ -94,7 +99,7 @@ cmd_worker(int argc, char **argv)
 	weft_pool_opts po = { 0 };
 	weft_registry *reg = NULL;
 	weft_pool *pool = NULL;
-	size_t nq = 0, nt = 0, threads = 0, prefetch = 0;
+	size_t nq = 0, nt = 0, prefetch = 0, beat = 0;
 	int rc = EXIT_USAGE, m = 0;
 
 	if (!tasks) {
@@ -122,33 +127,24 @@ cmd_worker(int argc, char **argv)
 			if (add_queues((char *)v, queues, &nq,
 				MAXQ))
 				goto out;
-		} else if ((m = weft_front_opt(argc, argv, &i, "--threads", "-j",
-				&v))) {
-			if (weft_front_parse_size(a, v, 0, 4096, &threads))
-				goto out;
+		} else if ((m = weft_front_pool_opt(argc, argv, &i,
+				WEFT_FRONT_POOL_ALL, &po))) {
+			/* -j N, --bind, --topology */
 		} else if ((m = weft_front_opt(argc, argv, &i, "--prefetch", NULL,
 				&v))) {
 			if (weft_front_parse_size(a, v, 1, 65535, &prefetch))
 				goto out;
+		} else if ((m = weft_front_opt(argc, argv, &i, "--heartbeat",
+				NULL, &v))) {
+			if (weft_front_parse_size(a, v, 1, 65535, &beat))
+				goto out;
+			wo.heartbeat_s = (unsigned)beat;
 		} else if ((m = weft_front_opt(argc, argv, &i, "--task", NULL, &v))) {
 			tasks[nt++] = v;
 		} else if ((m = weft_front_opt(argc, argv, &i, "--plugin", NULL,
 				&v))) {
 			if (weft_front_load_plugin(reg, v)) {
 				rc = EXIT_USAGE;
-				goto out;
-			}
-		} else if ((m = weft_front_opt(argc, argv, &i, "--bind", NULL, &v))) {
-			if (strcmp(v, "cores") == 0)
-				po.bind = WEFT_BIND_CORES;
-			else if (strcmp(v, "pus") == 0)
-				po.bind = WEFT_BIND_PUS;
-			else if (strcmp(v, "none") == 0)
-				po.bind = WEFT_BIND_NONE;
-			else {
-				weft_front_error("--bind: '%s' is not cores, pus or "
-					  "none",
-				    v);
 				goto out;
 			}
 		} else if (strcmp(a, "--track-started") == 0) {
@@ -167,11 +163,7 @@ cmd_worker(int argc, char **argv)
 	for (size_t i = 0; i < nt; i++)
 		if (check_task_map(reg, tasks[i]))
 			goto out;
-	po.threads = (unsigned)threads;
-	int perr = 0;
-	pool = weft_pool_new2(&po, &perr);
-	if (!pool) {
-		weft_front_error("cannot start the pool: %s", weft_strerror(perr));
+	if (!(pool = weft_front_pool_new(&po))) {
 		rc = EXIT_RUN;
 		goto out;
 	}

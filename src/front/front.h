@@ -125,6 +125,7 @@ typedef struct weft_front_out {
 	uint64_t written;   /* bytes accepted so far */
 	int rc;             /* WEFT_OK, or the first failure's code */
 	int err;            /* errno of a failed write, 0 when none */
+	uint64_t wanted;    /* past the limit: the size that was refused */
 } weft_front_out;
 
 /* Starts writing to f (stdout, mostly) with a limit (0: none). */
@@ -141,19 +142,16 @@ int weft_front_out_value(weft_front_out *o, weft_value v, unsigned flags);
 /* Flushes the FILE; returns o->rc (a failed flush sets it). */
 int weft_front_out_flush(weft_front_out *o);
 /* Flushes, and when anything failed reports "PROG: writing WHAT: Broken
- * pipe" (the system's reason, or "the output would pass --max-bytes N")
- * and returns -1; 0 when all is well. */
+ * pipe" (the system's reason, or "nothing written: it would be N bytes,
+ * more than --max-bytes M") and returns -1; 0 when all is well. */
 int weft_front_out_end(weft_front_out *o, const char *what);
-
-/* How many bytes `v` prints as (WEFT_WRITE_TEXT or 0), counted without
- * writing, stopping at `limit` + 1 (0: no limit). */
-uint64_t weft_front_value_size(weft_value v, unsigned flags, uint64_t limit);
 
 /* Prints the results of a run of s: JSON, one object {"key": value, ...}
  * and a newline; text, one "key: value" line per target (strings
  * unquoted). res holds weft_spec_ntargets(s) values (borrowed). The whole
- * output is measured first: past o->max_bytes nothing is written, so the
- * output is all or nothing. Returns o->rc (see weft_front_out_end()). */
+ * output is measured first (weft_value_write_size(), fast even for values
+ * that would print as terabytes): past o->max_bytes nothing is written, so
+ * the output is all or nothing. Returns o->rc (see weft_front_out_end()). */
 int weft_front_print_results(weft_front_out *o, const weft_spec *s,
     const weft_value *res, int text);
 

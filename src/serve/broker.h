@@ -53,11 +53,14 @@ typedef struct broker_out {
  * Connects to `url` (amqp://USER:PASS@HOST:PORT/VHOST; the schemes pyamqp://
  * and librabbitmq:// that Celery users write mean the same), logs in and
  * opens a channel. `timeout_s` bounds the connect and every later
- * request/reply. WEFT_OK and *out; WEFT_EINVAL (a bad URL); WEFT_EIO (cannot
- * connect or log in); WEFT_ENOMEM. `err` says which and why.
+ * request/reply. `heartbeat_s` (0: none) is the heartbeat asked of the
+ * broker: call broker_next() at least that often, even when the socket is
+ * quiet, since heartbeats are sent and checked there. WEFT_OK and *out;
+ * WEFT_EINVAL (a bad URL); WEFT_EIO (cannot connect or log in);
+ * WEFT_ENOMEM. `err` says which and why.
  */
-int broker_open(broker **out, const char *url, double timeout_s, char *err,
-    size_t errsize);
+int broker_open(broker **out, const char *url, double timeout_s,
+    unsigned heartbeat_s, char *err, size_t errsize);
 
 /* Closes the connection (politely when it is still up) and frees. NULL ok. */
 void broker_free(broker *b);
@@ -98,8 +101,10 @@ void broker_msg_clear(broker_msg *m);
 int broker_publish(broker *b, const broker_out *o, char *err, size_t errsize);
 
 /* Acknowledges (the broker forgets the message) or rejects it (`requeue`
- * 0: dropped, or dead-lettered when the queue says so). 0 or WEFT_EIO. */
-int broker_ack(broker *b, uint64_t tag);
+ * 0: dropped, or dead-lettered when the queue says so). With `multiple`,
+ * every unacknowledged delivery up to `tag` is acknowledged at once (tags
+ * grow with each delivery). 0 or WEFT_EIO. */
+int broker_ack(broker *b, uint64_t tag, int multiple);
 int broker_reject(broker *b, uint64_t tag, int requeue);
 
 #endif

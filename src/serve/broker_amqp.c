@@ -5,7 +5,6 @@
  * rabbitmq-c's types.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,10 @@
 #include <amqp_tcp_socket.h>
 
 #include "broker.h"
+#include "errbuf.h"
 #include "weft.h"
 
-enum { CHANNEL = 1, FRAME_MAX = 131072, HEARTBEAT_S = 30 };
+enum { CHANNEL = 1, FRAME_MAX = 131072 };
 
 struct broker {
 	amqp_connection_state_t conn;
@@ -26,19 +26,6 @@ struct broker {
 	char consumer_tags[16][64];
 	size_t nconsumers;
 };
-
-static int
-fail(char *err, size_t errsize, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static struct timeval
 to_timeval(double s)
@@ -92,7 +79,7 @@ check_reply(broker *b, const char *what, char *err, size_t errsize)
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return WEFT_OK;
-	return fail(err, errsize, WEFT_EIO, "%s: %s", what,
+	return serve_fail(err, errsize, WEFT_EIO, "%s: %s", what,
 	    reply_text(r, buf, sizeof buf));
 }
 
@@ -125,8 +112,8 @@ normal_url(const char *url)
 }
 
 int
-broker_open(broker **out, const char *url, double timeout_s, char *err,
-    size_t errsize)
+broker_open(broker **out, const char *url, double timeout_s,
+    unsigned heartbeat_s, char *err, size_t errsize)
 {
 	struct amqp_connection_info ci;
 	amqp_socket_t *sock;
@@ -137,18 +124,18 @@ broker_open(broker **out, const char *url, double timeout_s, char *err,
 
 	*out = NULL;
 	if (!u)
-		return fail(err, errsize, WEFT_ENOMEM, "out of memory");
+		return serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 	amqp_default_connection_info(&ci);
 	if (amqp_parse_url(u, &ci) != AMQP_STATUS_OK) {
 		free(u);
-		return fail(err, errsize, WEFT_EINVAL,
+		return serve_fail(err, errsize, WEFT_EINVAL,
 		    "'%s' is not a broker URL "
 		    "(amqp://USER:PASS@HOST:PORT/VHOST)",
 		    url);
 	}
 	if (ci.ssl) {
 		free(u);
-		return fail(err, errsize, WEFT_EINVAL,
+		return serve_fail(err, errsize, WEFT_EINVAL,
 		    "'%s': amqps (TLS) is not supported", url);
 	}
 	/* kombu reads "amqp://host/" as the default vhost "/". */
@@ -158,26 +145,26 @@ broker_open(broker **out, const char *url, double timeout_s, char *err,
 	if (!b || !(b->conn = amqp_new_connection())) {
 		free(b);
 		free(u);
-		return fail(err, errsize, WEFT_ENOMEM, "out of memory");
+		return serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 	}
 	amqp_set_handshake_timeout(b->conn, &tv);
 	amqp_set_rpc_timeout(b->conn, &tv);
 	sock = amqp_tcp_socket_new(b->conn);
 	if (!sock) {
-		rc = fail(err, errsize, WEFT_ENOMEM, "out of memory");
+		rc = serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 		goto bad;
 	}
 	rc = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
 	if (rc != AMQP_STATUS_OK) {
-		rc = fail(err, errsize, WEFT_EIO, "cannot connect to %s:%d: %s",
+		rc = serve_fail(err, errsize, WEFT_EIO, "cannot connect to %s:%d: %s",
 		    ci.host, ci.port, amqp_error_string2(rc));
 		goto bad;
 	}
 	amqp_rpc_reply_t r = amqp_login(b->conn, ci.vhost, 0, FRAME_MAX,
-	    HEARTBEAT_S, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
+	    heartbeat_s > 65535 ? 65535 : (int)heartbeat_s, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		char buf[300];
-		rc = fail(err, errsize, WEFT_EIO,
+		rc = serve_fail(err, errsize, WEFT_EIO,
 		    "cannot log in to %s:%d vhost '%s' as '%s': %s", ci.host,
 		    ci.port, ci.vhost, ci.user, reply_text(r, buf, sizeof buf));
 		goto bad;
@@ -219,7 +206,7 @@ broker_consume(broker *b, size_t n, const char *const *queues,
 	int rc;
 
 	if (n > sizeof b->consumer_tags / sizeof b->consumer_tags[0])
-		return fail(err, errsize, WEFT_EINVAL, "at most %zu queues",
+		return serve_fail(err, errsize, WEFT_EINVAL, "at most %zu queues",
 		    sizeof b->consumer_tags / sizeof b->consumer_tags[0]);
 	if (prefetch > 65535)
 		prefetch = 65535; /* prefetch-count is a short */
@@ -489,7 +476,7 @@ other_frame(broker *b, char *err, size_t errsize)
 	if (rc == AMQP_STATUS_TIMEOUT)
 		return WEFT_ETIMEDOUT;
 	if (rc != AMQP_STATUS_OK)
-		return fail(err, errsize, WEFT_EIO, "connection lost: %s",
+		return serve_fail(err, errsize, WEFT_EIO, "connection lost: %s",
 		    amqp_error_string2(rc));
 	if (frame.frame_type != AMQP_FRAME_METHOD)
 		return WEFT_ETIMEDOUT; /* a stray header or body: skip it */
@@ -499,17 +486,17 @@ other_frame(broker *b, char *err, size_t errsize)
 		    AMQP_CHANNEL_CLOSE_OK_METHOD,
 		    &(amqp_channel_close_ok_t) { 0 });
 		b->open = 0;
-		return fail(err, errsize, WEFT_EIO, "the broker closed the "
+		return serve_fail(err, errsize, WEFT_EIO, "the broker closed the "
 						   "channel");
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		amqp_send_method(b->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
 		    &(amqp_connection_close_ok_t) { 0 });
 		b->open = 0;
-		return fail(err, errsize, WEFT_EIO,
+		return serve_fail(err, errsize, WEFT_EIO,
 		    "the broker closed the connection");
 	case AMQP_BASIC_CANCEL_METHOD:
 		/* The queue was deleted under us: start again. */
-		return fail(err, errsize, WEFT_EIO,
+		return serve_fail(err, errsize, WEFT_EIO,
 		    "the broker canceled the consumer (queue deleted?)");
 	default:
 		return WEFT_ETIMEDOUT; /* basic.ack, qos-ok, ...: nothing to do */
@@ -535,12 +522,12 @@ broker_next(broker *b, double timeout_s, broker_msg *m, char *err,
 			if (r.library_error == AMQP_STATUS_UNEXPECTED_STATE)
 				return other_frame(b, err, errsize);
 			b->open = 0;
-			return fail(err, errsize, WEFT_EIO, "connection lost: %s",
+			return serve_fail(err, errsize, WEFT_EIO, "connection lost: %s",
 			    amqp_error_string2(r.library_error));
 		}
 		char buf[300];
 		b->open = 0;
-		return fail(err, errsize, WEFT_EIO, "%s",
+		return serve_fail(err, errsize, WEFT_EIO, "%s",
 		    reply_text(r, buf, sizeof buf));
 	}
 	p = &env.message.properties;
@@ -566,7 +553,7 @@ broker_next(broker *b, double timeout_s, broker_msg *m, char *err,
 	    !m->exchange || !m->routing_key) {
 		/* Unacked: the broker delivers it again after a reconnect. */
 		broker_msg_clear(m);
-		return fail(err, errsize, WEFT_ENOMEM, "out of memory");
+		return serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 	}
 	return WEFT_OK;
 }
@@ -632,11 +619,11 @@ broker_publish(broker *b, const broker_out *o, char *err, size_t errsize)
 				st == AMQP_STATUS_CONNECTION_CLOSED
 			    ? 0
 			    : b->open;
-			rc = fail(err, errsize, WEFT_EIO, "publish: %s",
+			rc = serve_fail(err, errsize, WEFT_EIO, "publish: %s",
 			    amqp_error_string2(st));
 		}
 	} else {
-		fail(err, errsize, rc, "publish: headers: %s",
+		serve_fail(err, errsize, rc, "publish: headers: %s",
 		    rc == WEFT_ENOMEM ? "out of memory"
 				      : "a value with no AMQP form");
 	}
@@ -645,9 +632,10 @@ broker_publish(broker *b, const broker_out *o, char *err, size_t errsize)
 }
 
 int
-broker_ack(broker *b, uint64_t tag)
+broker_ack(broker *b, uint64_t tag, int multiple)
 {
-	return amqp_basic_ack(b->conn, CHANNEL, tag, 0) == AMQP_STATUS_OK
+	return amqp_basic_ack(b->conn, CHANNEL, tag, multiple != 0) ==
+		AMQP_STATUS_OK
 	    ? WEFT_OK
 	    : WEFT_EIO;
 }

@@ -68,27 +68,26 @@ struct worker {
 	struct job *done, *started; /* pushed by pool workers */
 	char host[256];
 	unsigned long ok, failed;
+	/* Acks of finished jobs, sent together at the end of a drain. */
+	uint64_t *acks;
+	size_t nacks, acks_cap;
 };
 
 /* The signal handler's only way in. */
 static int wake_fd = -1;
 static volatile sig_atomic_t stop_requests;
 
+/* Seconds on a clock: CLOCK_MONOTONIC for deadlines, CLOCK_REALTIME to
+ * compare with the UNIX times of eta and expires. */
 static double
-mono_now(void)
+clock_s(clockid_t c)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-
-static double
-unix_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define mono_now() clock_s(CLOCK_MONOTONIC)
+#define unix_now() clock_s(CLOCK_REALTIME)
 
 static void
 wake(void)
@@ -244,8 +243,57 @@ reply(struct worker *w, const celery_req *r, const char *status,
 static void
 ack(struct worker *w, uint64_t tag)
 {
-	if (w->b && broker_ack(w->b, tag) != WEFT_OK)
+	if (w->b && broker_ack(w->b, tag, 0) != WEFT_OK)
 		lost(w, "ack failed: connection lost");
+}
+
+/* Queues the ack of a finished job: its result is published already. */
+static void
+ack_later(struct worker *w, uint64_t tag)
+{
+	if (w->nacks == w->acks_cap) {
+		size_t cap = w->acks_cap ? 2 * w->acks_cap : 64;
+		uint64_t *a = realloc(w->acks, cap * sizeof *a);
+		if (!a) {
+			ack(w, tag);
+			return;
+		}
+		w->acks = a;
+		w->acks_cap = cap;
+	}
+	w->acks[w->nacks++] = tag;
+}
+
+static int
+tag_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sends the queued acks: one "multiple" ack for those below every
+ * delivery still held (the usual case with short tasks), one each for
+ * the rest. Tasks finish out of order, so a held message may sit between
+ * two finished ones: it must not be acked with them. */
+static void
+flush_acks(struct worker *w)
+{
+	uint64_t held = UINT64_MAX;
+	size_t i = 0;
+
+	if (!w->nacks)
+		return;
+	for (struct job *j = w->jobs; j; j = j->next)
+		if (j->gen == w->gen && j->state != J_ABANDONED && j->tag < held)
+			held = j->tag;
+	qsort(w->acks, w->nacks, sizeof *w->acks, tag_cmp);
+	while (i < w->nacks && w->acks[i] < held)
+		i++;
+	if (i && w->b && broker_ack(w->b, w->acks[i - 1], i > 1) != WEFT_OK)
+		lost(w, "ack failed: connection lost");
+	for (; i < w->nacks && w->b; i++)
+		ack(w, w->acks[i]);
+	w->nacks = 0;
 }
 
 static void
@@ -582,7 +630,7 @@ on_done(struct worker *w, struct job *j)
 	}
 	json_decref(result);
 	if (j->gen == w->gen) /* publishing may have lost the connection */
-		ack(w, j->tag);
+		ack_later(w, j->tag);
 	job_free(w, j);
 }
 
@@ -627,6 +675,7 @@ drain(struct worker *w)
 		next = fifo->next_done;
 		on_done(w, fifo);
 	}
+	flush_acks(w);
 }
 
 /* -- timers: eta and time limits --------------------------------------------- */
@@ -714,6 +763,7 @@ lost(struct worker *w, const char *why)
 			w->nlive--;
 	}
 	w->neta = 0;
+	w->nacks = 0; /* those messages come back: their replies went out */
 	w->gen++;
 }
 
@@ -734,7 +784,8 @@ connect_(struct worker *w, double *backoff)
 	char err[512], url[512];
 
 	safe_url(o->broker_url, url, sizeof url);
-	int rc = broker_open(&w->b, o->broker_url, 10.0, err, sizeof err);
+	int rc = broker_open(&w->b, o->broker_url, 10.0, o->heartbeat_s, err,
+	    sizeof err);
 	if (rc == WEFT_OK) {
 		rc = broker_consume(w->b, o->nqueues ? o->nqueues : 1,
 		    o->nqueues ? o->queues : dflt, w->prefetch, err,
@@ -820,9 +871,12 @@ loop(struct worker *w)
 
 	for (;;) {
 		if (stop_requests >= 2) {
+			/* Running C functions cannot be stopped, only left:
+			 * the broker redelivers their messages. */
 			logf_("cold shutdown: unacknowledged tasks will be "
 			      "redelivered");
-			return 0;
+			fflush(stderr);
+			_exit(1);
 		}
 		if (stop_requests && !shutting) {
 			shutting = 1;
@@ -837,6 +891,8 @@ loop(struct worker *w)
 			continue;
 		}
 		double t = timers(w);
+		if (t > w->o->heartbeat_s / 4.0)
+			t = w->o->heartbeat_s / 4.0;
 		struct pollfd p[2] = { { wake_fd, POLLIN, 0 },
 			{ w->b ? broker_fd(w->b) : -1, POLLIN, 0 } };
 		if (w->b && broker_has_buffered(w->b))
@@ -848,7 +904,9 @@ loop(struct worker *w)
 		}
 		if (p[0].revents)
 			drain(w);
-		if (w->b && (t == 0 || p[1].revents))
+		/* Also when the socket is quiet: heartbeats are sent and
+		 * checked inside rabbitmq-c's reads. */
+		if (w->b)
 			receive(w);
 	}
 }
@@ -867,9 +925,14 @@ celery_worker_run(const celery_worker_opts *opts)
 	}
 	if (o.max_backoff_s <= 0)
 		o.max_backoff_s = 5.0;
+	if (o.heartbeat_s == 0)
+		o.heartbeat_s = 30;
 	memset(&w, 0, sizeof w);
 	w.o = &o;
-	w.prefetch = o.prefetch ? o.prefetch : 4 * weft_pool_threads(o.pool);
+	/* Celery's default window is 4 per process, sized for Python tasks;
+	 * weft's tasks are short C calls, and a window this wide keeps the
+	 * broker's round trip off the critical path (bench/celery). */
+	w.prefetch = o.prefetch ? o.prefetch : 32 * weft_pool_threads(o.pool);
 	if (gethostname(w.host, sizeof w.host - 1) != 0)
 		strcpy(w.host, "localhost");
 	pthread_mutex_init(&w.mu, NULL);
@@ -888,8 +951,8 @@ celery_worker_run(const celery_worker_opts *opts)
 
 	rc = loop(&w);
 
-	/* Cold shutdown or a fatal error may leave computes running: wait
-	 * for them (canceled) before their graphs go. */
+	/* A fatal error may leave computes running: wait for them
+	 * (canceled) before their graphs go. */
 	while (w.jobs) {
 		struct job *j = w.jobs;
 		weft_future_cancel(j->f);
@@ -906,6 +969,7 @@ celery_worker_run(const celery_worker_opts *opts)
 	sigaction(SIGINT, &old_int, NULL);
 	close(wake_fd);
 	wake_fd = -1;
+	free(w.acks);
 	pthread_mutex_destroy(&w.mu);
 	return rc;
 }

@@ -6,7 +6,8 @@
  * Threads: the thread that calls celery_worker_run() does all broker I/O;
  * the pool's workers hand finished tasks back to it through a queue and an
  * eventfd. SIGTERM and SIGINT ask for a warm shutdown (stop consuming,
- * finish what runs, publish, ack, return 0); a second one stops at once.
+ * finish what runs, publish, ack, return 0); a second one ends the process
+ * at once (_exit(1)), leaving running tasks: the broker redelivers them.
  */
 #ifndef WEFT_SERVE_CELERY_WORKER_H
 #define WEFT_SERVE_CELERY_WORKER_H
@@ -26,9 +27,12 @@ typedef struct celery_worker_opts {
 	const char *const *task_map;
 	size_t ntask_map;
 	weft_pool *pool;	    /* where tasks run (not freed) */
-	unsigned prefetch;	    /* messages in flight; 0: 4 per thread */
+	unsigned prefetch;	    /* messages in flight; 0: 32 per thread */
 	int track_started;	    /* publish STARTED when a task starts */
 	int verbose;		    /* log every task on stderr */
+	/* The AMQP heartbeat asked of the broker, in seconds (0: 30). A dead
+	 * peer is noticed after two missed beats. */
+	unsigned heartbeat_s;
 	/* Seconds between connection attempts grow from 0.1 to this (0: 5). */
 	double max_backoff_s;
 } celery_worker_opts;

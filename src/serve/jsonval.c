@@ -4,27 +4,13 @@
  * so the common (successful) case formats nothing.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "jsonval.h"
-
-/* Writes "MSG" into err; the callers prepend path elements as they return. */
-static int
-fail(char *err, size_t errsize, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errsize) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsize, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* Prepends "[i]" to the message in err (and ": " before a bare message). */
 static void
@@ -142,18 +128,18 @@ to_value(const json_t *j, unsigned flags, int depth, weft_value *out,
 	case JSON_STRING:
 		*out = weft_str_n(json_string_value(j), json_string_length(j));
 		return weft_is_nil(*out)
-		    ? fail(err, errsize, WEFT_ENOMEM, "out of memory")
+		    ? serve_fail(err, errsize, WEFT_ENOMEM, "out of memory")
 		    : WEFT_OK;
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
 		int rc;
 
 		if (depth >= JSONVAL_MAX_DEPTH)
-			return fail(err, errsize, WEFT_ERANGE,
+			return serve_fail(err, errsize, WEFT_ERANGE,
 			    "arrays nested deeper than %d", JSONVAL_MAX_DEPTH);
 		rc = weft_list_new(n, out);
 		if (rc != WEFT_OK)
-			return fail(err, errsize, rc, "out of memory");
+			return serve_fail(err, errsize, rc, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			weft_value item;
 			rc = to_value(json_array_get(j, i), flags, depth + 1,
@@ -177,18 +163,18 @@ to_value(const json_t *j, unsigned flags, int depth, weft_value *out,
 			int rc = b64_decode(json_string_value(data),
 			    json_string_length(data), out);
 			if (rc == WEFT_ETYPE)
-				return fail(err, errsize, rc,
+				return serve_fail(err, errsize, rc,
 				    "bytes object: 'data' is not base64");
 			return rc == WEFT_OK
 			    ? rc
-			    : fail(err, errsize, rc, "out of memory");
+			    : serve_fail(err, errsize, rc, "out of memory");
 		}
-		return fail(err, errsize, WEFT_ETYPE,
+		return serve_fail(err, errsize, WEFT_ETYPE,
 		    "a JSON object has no weft value (weft values are null, "
 		    "booleans, numbers, strings and lists)");
 	}
 	}
-	return fail(err, errsize, WEFT_ETYPE, "unknown JSON type");
+	return serve_fail(err, errsize, WEFT_ETYPE, "unknown JSON type");
 }
 
 int
@@ -198,10 +184,10 @@ jsonval_to_value(const json_t *j, unsigned flags, weft_value *out, char *err,
 	int rc;
 
 	if (!out)
-		return fail(err, errsize, WEFT_EINVAL, "no place for the value");
+		return serve_fail(err, errsize, WEFT_EINVAL, "no place for the value");
 	*out = weft_nil();
 	if (!j)
-		return fail(err, errsize, WEFT_EINVAL, "no JSON value");
+		return serve_fail(err, errsize, WEFT_EINVAL, "no JSON value");
 	if (err && errsize)
 		err[0] = 0;
 	rc = to_value(j, flags, 0, out, err, errsize);
@@ -223,17 +209,17 @@ array_of(size_t n, const weft_value *items, const weft_value *list,
 	json_t *a;
 
 	if (depth >= JSONVAL_MAX_DEPTH)
-		return fail(err, errsize, WEFT_ERANGE,
+		return serve_fail(err, errsize, WEFT_ERANGE,
 		    "lists nested deeper than %d", JSONVAL_MAX_DEPTH);
 	a = json_array();
 	if (!a)
-		return fail(err, errsize, WEFT_ENOMEM, "out of memory");
+		return serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		json_t *item;
 		weft_value v = list ? weft_list_get(*list, i) : items[i];
 		int rc = from_value(v, flags, depth + 1, &item, err, errsize);
 		if (rc == WEFT_OK && json_array_append_new(a, item) != 0)
-			rc = fail(err, errsize, WEFT_ENOMEM, "out of memory");
+			rc = serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 		if (rc != WEFT_OK) {
 			prefix_index(err, errsize, i);
 			json_decref(a);
@@ -258,11 +244,11 @@ bytes_to_json(weft_value v, unsigned flags, json_t **out, char *err,
 			 : NULL;
 		free(s);
 		return *out ? WEFT_OK
-			    : fail(err, errsize, WEFT_ENOMEM, "out of memory");
+			    : serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 	}
 	*out = json_stringn(p ? p : "", n);
 	return *out ? WEFT_OK
-		    : fail(err, errsize, WEFT_ETYPE,
+		    : serve_fail(err, errsize, WEFT_ETYPE,
 			  "bytes that are not UTF-8 have no JSON form");
 }
 
@@ -285,14 +271,14 @@ from_value(weft_value v, unsigned flags, int depth, json_t **out, char *err,
 		break;
 	case WEFT_FLOAT:
 		if (!isfinite(weft_as_float(v)))
-			return fail(err, errsize, WEFT_ETYPE,
+			return serve_fail(err, errsize, WEFT_ETYPE,
 			    "%g has no JSON form", weft_as_float(v));
 		*out = json_real(weft_as_float(v));
 		break;
 	case WEFT_STR:
 		*out = json_stringn(weft_as_str(v), weft_len(v));
 		if (!*out)
-			return fail(err, errsize, WEFT_ETYPE,
+			return serve_fail(err, errsize, WEFT_ETYPE,
 			    "a string that is not UTF-8 has no JSON form");
 		break;
 	case WEFT_BYTES:
@@ -307,7 +293,7 @@ from_value(weft_value v, unsigned flags, int depth, json_t **out, char *err,
 		for (size_t i = 0; a && i < n; i++) {
 			if (!isfinite(d[i])) {
 				json_decref(a);
-				return fail(err, errsize, WEFT_ETYPE,
+				return serve_fail(err, errsize, WEFT_ETYPE,
 				    "[%zu]: %g has no JSON form", i, d[i]);
 			}
 			if (json_array_append_new(a, json_real(d[i])) != 0) {
@@ -319,11 +305,11 @@ from_value(weft_value v, unsigned flags, int depth, json_t **out, char *err,
 		break;
 	}
 	default:
-		return fail(err, errsize, WEFT_ETYPE,
+		return serve_fail(err, errsize, WEFT_ETYPE,
 		    "a %s value has no JSON form", weft_type_name(t));
 	}
 	return *out ? WEFT_OK
-		    : fail(err, errsize, WEFT_ENOMEM, "out of memory");
+		    : serve_fail(err, errsize, WEFT_ENOMEM, "out of memory");
 }
 
 int
@@ -331,7 +317,7 @@ jsonval_from_value(
     weft_value v, unsigned flags, json_t **out, char *err, size_t errsize)
 {
 	if (!out)
-		return fail(err, errsize, WEFT_EINVAL, "no place for the JSON");
+		return serve_fail(err, errsize, WEFT_EINVAL, "no place for the JSON");
 	if (err && errsize)
 		err[0] = 0;
 	return from_value(v, flags, 0, out, err, errsize);
@@ -342,7 +328,7 @@ jsonval_from_values(size_t n, const weft_value *items, unsigned flags,
     json_t **out, char *err, size_t errsize)
 {
 	if (!out || (n && !items))
-		return fail(err, errsize, WEFT_EINVAL, "invalid arguments");
+		return serve_fail(err, errsize, WEFT_EINVAL, "invalid arguments");
 	*out = NULL;
 	if (err && errsize)
 		err[0] = 0;

@@ -7,8 +7,10 @@ at once and none disturbs a system broker.
         r.url        # amqp://guest:guest@127.0.0.1:PORT//
         r.restart()  # stop and start again on the same data and port
 
-Needs rabbitmq-server (Debian) and root (to run the broker as the rabbitmq
-user, as Debian's wrapper does). missing() says what is missing, if anything.
+Needs rabbitmq-server (Debian). As root, the broker runs as the rabbitmq user
+(as Debian's wrapper does) with its Erlang cookie; as anyone else, as that
+user, with a cookie of its own in the directory. missing() says what is
+missing, if anything.
 """
 import os
 import pwd
@@ -26,12 +28,11 @@ def missing():
     """Why a broker cannot be started here, or None."""
     if not os.path.exists(SERVER):
         return "rabbitmq-server is not installed (apt-get install rabbitmq-server)"
-    try:
-        pwd.getpwnam("rabbitmq")
-    except KeyError:
-        return "there is no rabbitmq user (reinstall rabbitmq-server)"
-    if os.geteuid() != 0:
-        return "starting a private RabbitMQ needs root (it runs as user rabbitmq)"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("rabbitmq")
+        except KeyError:
+            return "there is no rabbitmq user (reinstall rabbitmq-server)"
     return None
 
 
@@ -58,8 +59,12 @@ class Rabbit:
         self.node = "weft%d@localhost" % self.port
         self.timeout = start_timeout
         self.proc = None
-        user = pwd.getpwnam("rabbitmq")
-        self.uid, self.gid = user.pw_uid, user.pw_gid
+        self.root = os.geteuid() == 0
+        if self.root:
+            user = pwd.getpwnam("rabbitmq")
+            self.uid, self.gid = user.pw_uid, user.pw_gid
+        else:
+            self.uid, self.gid = os.geteuid(), os.getegid()
         for sub in ("mnesia", "log"):
             os.makedirs(os.path.join(self.dir, sub))
         with open(os.path.join(self.dir, "enabled_plugins"), "w") as f:
@@ -69,7 +74,8 @@ class Rabbit:
                 os.chown(n, self.uid, self.gid)
         self.env = dict(
             os.environ,
-            HOME="/var/lib/rabbitmq",  # the Erlang cookie
+            # The Erlang cookie: the system's, or a new one of our own.
+            HOME="/var/lib/rabbitmq" if self.root else self.dir,
             RABBITMQ_NODENAME=self.node,
             RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
             RABBITMQ_NODE_PORT=str(self.port),
@@ -85,8 +91,9 @@ class Rabbit:
         self.url = "amqp://guest:guest@127.0.0.1:%d//" % self.port
 
     def _as_rabbitmq(self):
-        os.setgid(self.gid)
-        os.setuid(self.uid)
+        if self.root:
+            os.setgid(self.gid)
+            os.setuid(self.uid)
 
     def start(self):
         out = open(os.path.join(self.dir, "server.out"), "ab")

@@ -12,8 +12,8 @@ import uuid
 import kombu
 import pytest
 from celery import chain, group
-from celery.exceptions import (NotRegistered, TaskRevokedError,
-                               TimeLimitExceeded)
+from celery.exceptions import (NotRegistered, SoftTimeLimitExceeded,
+                               TaskRevokedError, TimeLimitExceeded)
 
 from conftest import EXAMPLES
 
@@ -200,6 +200,9 @@ def test_eta_expires_time_limit(app, queue, start_worker):
     with pytest.raises(TimeLimitExceeded):
         send(app, "m.sleep_ms", (4000,), queue,
              time_limit=1).get(timeout=60)
+    with pytest.raises(SoftTimeLimitExceeded):
+        send(app, "m.sleep_ms", (2500,), queue, soft_time_limit=0.5,
+             time_limit=30).get(timeout=60)
     # STARTED is sent when asked (--track-started). Polled from a fresh
     # client: the rpc backend's state poll (basic.get) does not see what an
     # earlier get() left its consumer holding.
@@ -225,3 +228,31 @@ def test_warm_shutdown(app, rabbit, queue, start_worker):
         time.sleep(0.05)  # until the worker holds all four
     assert w.terminate() == 0, w.log()
     assert [r.get(timeout=30) for r in results] == [0, 1, 2, 3]
+
+
+def test_idle_worker_keeps_its_connection(app, queue, start_worker):
+    """Heartbeats flow while no task comes (1 s beats: the broker would
+    drop a silent worker after 2 s)."""
+    w = start_worker("-Q", queue, "-j", "1", "--heartbeat", "1")
+    time.sleep(5)  # idle on purpose; nothing is timed
+    assert send(app, "m.add", (2, 2), queue).get(timeout=30) == 4
+    assert w.count("connection lost") == 0, w.log()
+    assert w.terminate() == 0, w.log()
+
+
+def test_cold_shutdown_loses_nothing(app, rabbit, queue, start_worker):
+    """A second SIGTERM leaves at once (status 1); what ran unfinished is
+    redelivered to the next worker."""
+    import signal
+    w = start_worker("-Q", queue, "-j", "1", "--prefetch", "1")
+    r = send(app, "m.sleep_ms", (3000, "late"), queue)
+    deadline = time.monotonic() + 30
+    while _ready_messages(rabbit, queue) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the worker holds it
+    w.proc.send_signal(signal.SIGTERM)
+    w.wait_for("warm shutdown")
+    w.proc.send_signal(signal.SIGTERM)
+    assert w.proc.wait(timeout=60) == 1
+    w2 = start_worker("-Q", queue, "-j", "1")
+    assert r.get(timeout=60) == "late"
+    assert w2.terminate() == 0, w2.log()

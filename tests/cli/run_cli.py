@@ -203,6 +203,15 @@ def run_info():
           and "workers: 6" in out and "worker 5:" in out, out)
     expect("info bad topology", ["info", "--topology", "nonsense:7"], 2,
            stderr=["cannot start a pool"])
+    # Issue 11.6: huge counts are refused before hwloc builds them (it
+    # spun for minutes before the 4096-thread check).
+    expect("info huge topology", ["info", "--topology",
+                                  "core:100000 pu:100000"], 2,
+           stderr=["--topology: 'core:100000 pu:100000' has more than 4096 "
+                   "PUs"])
+    expect("run huge topology", ["run", "specs/basic.json", "--topology",
+                                 "package:65536 pu:65536"], 2,
+           stderr=["has more than 4096 PUs"])
     expect("info bad option", ["info", "--frob"], 2,
            stderr=["unknown argument '--frob'"])
 
@@ -284,6 +293,106 @@ def run_big(tmp):
            stderr=["error: cycle: c0 -> c99999 -> c99998", "more) ->"])
 
 
+def shared_lists(path, levels=40):
+    """A 2 KB file whose value prints as terabytes: each key is a list of
+    the one before, twice (lists share their items, so memory stays small
+    while the text doubles with each level)."""
+    g = {"a0": ["inc", 0]}
+    for i in range(1, levels + 1):
+        g["a%d" % i] = ["a%d" % (i - 1), "a%d" % (i - 1)]
+    with open(path, "w") as f:
+        json.dump({"graph": g, "targets": ["a%d" % levels]}, f)
+
+
+def weft_to(args, stdout, timeout=30, sigpipe_ignored=False):
+    """Runs weft with stdout going to an open file object; returns (exit,
+    stderr). With sigpipe_ignored, weft starts with SIGPIPE ignored, as
+    under a shell that ignores it or a Python parent (restore_signals
+    off)."""
+    t = time.monotonic()
+    try:
+        p = subprocess.run([WEFT] + args, cwd=TESTS, stdout=stdout,
+                           stderr=subprocess.PIPE, timeout=timeout,
+                           restore_signals=not sigpipe_ignored)
+    except subprocess.TimeoutExpired:
+        return None, "TIMEOUT after %ds" % timeout
+    err = p.stderr.decode("utf-8", "replace")
+    if time.monotonic() - t > timeout:
+        return None, err
+    return p.returncode, err
+
+
+def closed_pipe():
+    """A pipe whose read end is already closed: the write end (returned)
+    gets EPIPE (SIGPIPE when not ignored)."""
+    r, w = os.pipe()
+    os.close(r)
+    return w
+
+
+def run_output_bounds(tmp):
+    """Issue 11.5: output is checked as it is written, and bounded."""
+    hostile = os.path.join(tmp, "shared.json")
+    shared_lists(hostile)
+    check("hostile file is small", os.path.getsize(hostile) < 2048)
+    # Nothing over the limit reaches stdout: an error, all or nothing.
+    c, out, err = expect("max-bytes default", ["run", hostile], 1,
+                         stderr=["weft: writing the results: nothing "
+                                 "written: it would be 5497558138886 "
+                                 "bytes, more than --max-bytes "
+                                 "1073741824"])
+    check("max-bytes default: no output", out == "", out[:200])
+    c, out, err = expect("max-bytes small", ["run", hostile, "--max-bytes",
+                                             "1000"], 1,
+                         stderr=["more than --max-bytes 1000 "])
+    check("max-bytes small: no output", out == "", out[:200])
+    expect("max-bytes enough", ["run", "specs/basic.json", "--max-bytes",
+                                "10"], 0, stdout='{"z": 12}')
+    expect("max-bytes one short", ["run", "specs/basic.json",
+                                   "--max-bytes", "9"], 1,
+           stderr=["it would be 10 bytes, more than --max-bytes 9 "])
+    expect("max-bytes text", ["run", "specs/basic.json", "-o", "text",
+                              "--max-bytes", "6"], 0, stdout="z: 12")
+    expect("max-bytes bad", ["run", "specs/basic.json", "--max-bytes",
+                             "1e9"], 2,
+           stderr=["--max-bytes: '1e9' is not a number"])
+    # A full disk: stop at the first failed write (no limit, so only the
+    # write error can stop the terabytes), say why, exit 1.
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "wb") as full:
+            for args in (["run", "specs/basic.json"],
+                         ["run", hostile, "--max-bytes", "0"]):
+                c, err = weft_to(args, full)
+                check("/dev/full %s" % args[1], c == 1 and
+                      "weft: writing the results: No space left on device"
+                      in err, "exit %s\n%s" % (c, err))
+            for args, what in ((["check", "specs/basic.json"], "summary"),
+                               (["funcs"], "list"),
+                               (["info"], "machine summary")):
+                c, err = weft_to(args, full)
+                check("/dev/full %s" % args[0], c == 1 and
+                      ("writing the %s: No space left on device" % what)
+                      in err, "exit %s\n%s" % (c, err))
+    # A closed pipe with SIGPIPE ignored: EPIPE, told as such, at once.
+    for args in (["run", "specs/basic.json"],
+                 ["run", hostile, "--max-bytes", "0"]):
+        w = closed_pipe()
+        try:
+            c, err = weft_to(args, w, sigpipe_ignored=True)
+        finally:
+            os.close(w)
+        check("closed pipe %s" % args[1], c == 1 and
+              "weft: writing the results: Broken pipe" in err,
+              "exit %s\n%s" % (c, err))
+    # SIGPIPE as usual: killed by it, as any Unix filter would be.
+    w = closed_pipe()
+    try:
+        c, err = weft_to(["run", hostile, "--max-bytes", "0"], w)
+    finally:
+        os.close(w)
+    check("closed pipe, SIGPIPE", c == -13, "exit %s\n%s" % (c, err))
+
+
 def run_deep(tmp):
     path = os.path.join(tmp, "deep.json")
     with open(path, "w") as f:
@@ -345,6 +454,7 @@ def main():
     run_examples()
     with tempfile.TemporaryDirectory() as tmp:
         run_outputs(tmp)
+        run_output_bounds(tmp)
         run_deep(tmp)
         run_big(tmp)
         run_fuzz(tmp)

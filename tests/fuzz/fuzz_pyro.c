@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_spec.h"
+#include "fuzz_target.h"
 #include "pyjson.h"
 #include "pyro_msg.h"
 #include "pywrite.h"
@@ -47,10 +47,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* replay.c's clean-up hook (named for the first fuzz target): nothing is
- * kept between inputs here. */
+/* replay.c's clean-up hook: nothing is kept between inputs here. */
 void
-fuzz_spec_cleanup(void)
+fuzz_target_cleanup(void)
 {
 }
 
