@@ -111,6 +111,11 @@ const char *weft_front_plugin_dir(void);
 const char *weft_front_unknown_hint(const weft_registry *reg,
     const char *name, char *buf, size_t size);
 
+/* Prints why a graph file did not load (the message names the file and
+ * position) and, for a function no registry entry has and none is close
+ * to, a hint that a plugin may provide it (--plugin). */
+void weft_front_load_error(const weft_spec_error *err);
+
 /* -- output ---------------------------------------------------------------- */
 
 /* The default --max-bytes: 1 GiB of output. */
