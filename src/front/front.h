@@ -116,6 +116,12 @@ const char *weft_front_unknown_hint(const weft_registry *reg,
  * to, a hint that a plugin may provide it (--plugin). */
 void weft_front_load_error(const weft_spec_error *err);
 
+/* What main() returns: `code`, unless it is success and standard output
+ * cannot be flushed (or a write to it failed): then that is reported
+ * ("PROG: writing to standard output: No space left on device") and the
+ * exit status is WEFT_FRONT_EXIT_RUN. */
+int weft_front_exit(int code);
+
 /* -- output ---------------------------------------------------------------- */
 
 /* The default --max-bytes: 1 GiB of output. */

@@ -212,3 +212,18 @@ weft_front_print_results(weft_front_out *o, const weft_spec *s,
 		weft_front_out_puts(o, "}\n");
 	return weft_front_out_flush(o);
 }
+
+int
+weft_front_exit(int code)
+{
+	int failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	/* A command that failed already said why. */
+	if (!failed || code != WEFT_FRONT_EXIT_OK)
+		return code;
+	weft_front_error("writing to standard output: %s",
+	    strerror(errno ? errno : EIO));
+	return WEFT_FRONT_EXIT_RUN;
+}

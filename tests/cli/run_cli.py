@@ -483,12 +483,14 @@ def run_output_bounds(tmp):
                 check("/dev/full %s" % args[1], c == 1 and
                       "weft: writing the results: No space left on device"
                       in err, "exit %s\n%s" % (c, err))
-            for args, what in ((["check", "specs/basic.json"], "summary"),
-                               (["funcs"], "list"),
-                               (["info"], "machine summary")):
+            for args, what in ((["check", "specs/basic.json"], "the summary"),
+                               (["funcs"], "the list"),
+                               (["info"], "the machine summary"),
+                               (["--version"], "to standard output"),
+                               (["run", "--help"], "to standard output")):
                 c, err = weft_to(args, full)
                 check("/dev/full %s" % args[0], c == 1 and
-                      ("writing the %s: No space left on device" % what)
+                      ("writing %s: No space left on device" % what)
                       in err, "exit %s\n%s" % (c, err))
     # A closed pipe with SIGPIPE ignored: EPIPE, told as such, at once.
     for args in (["run", "specs/basic.json"],
