@@ -367,6 +367,25 @@ def run_cli_items(tmp):
     c, out, _ = weft(["run", "--help"])
     check("run --help mentions --mpi", "--mpi" in out and "weft-mpi" in out,
           out)
+    # weft run --mpi hands every option to weft-mpi (here a stand-in next
+    # to a copy of weft that prints what it was given).
+    bindir = os.path.join(tmp, "mpi-bin")
+    os.makedirs(bindir)
+    exe = os.path.join(bindir, "weft")
+    shutil.copy(WEFT, exe)
+    with open(os.path.join(bindir, "weft-mpi"), "w") as f:
+        f.write("#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\n")
+    os.chmod(os.path.join(bindir, "weft-mpi"), 0o755)
+    opts = ["specs/basic.json", "-t", "z", "-j", "2", "--bind", "none",
+            "--topology", "pu:2", "--plugin", "p.so", "-o", "text",
+            "--max-bytes", "100", "--strict", "--stats", "--progress",
+            "--trace", "t.json", "--dot", "g.dot", "--max-nodes", "9",
+            "--max-depth=3", "--check", "--timeout", "5"]
+    p = subprocess.run([exe, "run", "--mpi"] + opts, cwd=TESTS,
+                       capture_output=True)
+    got = p.stdout.decode().split("\n")[:-1]
+    check("run --mpi passes every option", p.returncode == 0 and
+          got == ["[run]"] + ["[%s]" % a for a in opts], repr(p))
     # Strict numbers everywhere.
     for args in (["run", "specs/basic.json", "-j", "2.5"],
                  ["info", "-j", "0x10"],
