@@ -291,9 +291,7 @@ handle_connect(pyro_conn *pc, const req *r, const pyro_header *h,
 		    "speaks serpent and json)", r->serializer);
 		fail = err;
 		w.json = 0;
-	} else if (h->flags & PYRO_FLAGS_COMPRESSED)
-		fail = "compressed messages are not supported by weft";
-	else if (parse_payload(r, data, h->data_size, &a, &v, err, sizeof err) !=
+	} else if (parse_payload(r, data, h->data_size, &a, &v, err, sizeof err) !=
 	    WEFT_OK)
 		fail = err;
 	else if (v.kind != PYV_DICT)
@@ -774,13 +772,11 @@ handle_invoke(pyro_conn *pc, const req *r, const pyro_header *h,
 		    "message used serializer that is not accepted: %u (weft "
 		    "speaks serpent and json)", r->serializer);
 	}
-	if (h->flags & (PYRO_FLAGS_COMPRESSED | PYRO_FLAGS_BATCH |
-			   PYRO_FLAGS_KEEPSERIALIZED))
+	if (h->flags & (PYRO_FLAGS_BATCH | PYRO_FLAGS_KEEPSERIALIZED))
 		return reply_errorf(r, "Pyro4.errors.ProtocolError",
 		    "weft does not support %s",
-		    (h->flags & PYRO_FLAGS_COMPRESSED) ? "compressed messages"
-		    : (h->flags & PYRO_FLAGS_BATCH)    ? "batched calls"
-						       : "serialized blobs");
+		    (h->flags & PYRO_FLAGS_BATCH) ? "batched calls"
+						  : "serialized blobs");
 	if (parse_payload(r, data, h->data_size, &a, &v, err, sizeof err) !=
 	    WEFT_OK) {
 		pyv_arena_free(&a);
@@ -1073,6 +1069,29 @@ on_input(void *ud, serve_conn *c)
 			if (diff)
 				security = "message hmac mismatch";
 		}
+		/* Compressed data (Pyro4's COMPRESSION) is inflated first;
+		 * answers go out plain, which proxies take as well. */
+		serve_buf inflated = { 0 };
+		pyro_header hd = h;
+		if ((h.flags & PYRO_FLAGS_COMPRESSED) && !security &&
+		    (h.type == PYRO_MSG_CONNECT || h.type == PYRO_MSG_INVOKE)) {
+			if (pyro_inflate(data, h.data_size, s->max_message,
+				&inflated, err, sizeof err) != 0) {
+				serve_buf_free(&inflated);
+				if (h.type == PYRO_MSG_INVOKE && pc->connected) {
+					int e = reply_error(&r,
+					    "Pyro4.errors.SerializeError", err);
+					serve_buf_consume(in, total);
+					if (e != 0)
+						return -1;
+					continue;
+				}
+				return -1;
+			}
+			data = serve_buf_data(&inflated);
+			hd.data_size = (uint32_t)serve_buf_size(&inflated);
+			hd.flags &= (uint16_t)~PYRO_FLAGS_COMPRESSED;
+		}
 		int rc = 0;
 		if (security) {
 			/* Pyro4's daemon refuses a handshake with the reason
@@ -1092,7 +1111,8 @@ on_input(void *ud, serve_conn *c)
 			return -1;
 		}
 		if (h.type == PYRO_MSG_CONNECT && !pc->connected) {
-			rc = handle_connect(pc, &r, &h, data);
+			rc = handle_connect(pc, &r, &hd, data);
+			serve_buf_free(&inflated);
 			if (!pc->connected) { /* refused: closing */
 				serve_buf_consume(in, total);
 				return rc;
@@ -1104,10 +1124,13 @@ on_input(void *ud, serve_conn *c)
 			rc = send_msg(pc, PYRO_MSG_PING, 0, h.seq, h.serializer,
 			    r.corr, &b);
 			serve_buf_free(&b);
-		} else if (h.type == PYRO_MSG_INVOKE && pc->connected)
-			rc = handle_invoke(pc, &r, &h, data);
-		else
+		} else if (h.type == PYRO_MSG_INVOKE && pc->connected) {
+			rc = handle_invoke(pc, &r, &hd, data);
+			serve_buf_free(&inflated);
+		} else {
+			serve_buf_free(&inflated);
 			return -1; /* out of order: a confused peer */
+		}
 		serve_buf_consume(in, total);
 		if (rc != 0)
 			return -1;

@@ -15,9 +15,10 @@
  *   an unknown method, TimeoutError past the call time limit) that the
  *   proxy raises. FLAGS_ONEWAY calls get no answer.
  * - the daemon object "Pyro.Daemon": get_metadata, ping, info, registered.
- * - MSG_PING: answered.
+ * - MSG_PING: answered. Compressed requests are inflated (zlib); answers
+ *   go out plain.
  * Not supported (an error reply, the connection stays): batched calls,
- * compressed messages, keep-serialized blobs, streamed results, attributes,
+ * keep-serialized blobs, streamed results, attributes,
  * the marshal/pickle/dill/cloudpickle/msgpack serializers.
  *
  * The server is driven by an event loop (loop.h) through pyro_server_hooks;

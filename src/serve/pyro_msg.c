@@ -7,6 +7,9 @@
 
 #include "pyro_msg.h"
 
+#ifdef WEFT_HAVE_ZLIB
+#include <zlib.h>
+#endif
 #ifdef WEFT_HAVE_LIBCRYPTO
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -169,6 +172,52 @@ pyro_hmac(const void *key, size_t keylen, const void *data, size_t n,
 }
 
 #endif
+
+int
+pyro_inflate(const void *p, size_t n, size_t limit, serve_buf *out,
+    char *err, size_t errsize)
+{
+#ifdef WEFT_HAVE_ZLIB
+	z_stream z;
+	int rc;
+
+	memset(&z, 0, sizeof z);
+	if (n > 0xFFFFFFFFu || inflateInit(&z) != Z_OK) {
+		snprintf(err, errsize, "cannot start zlib");
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = (uInt)n;
+	do {
+		if (serve_buf_reserve(out, 64 << 10) != 0) {
+			rc = Z_MEM_ERROR;
+			break;
+		}
+		z.next_out = out->p + out->len;
+		z.avail_out = (uInt)(out->cap - out->len);
+		rc = inflate(&z, Z_NO_FLUSH);
+		out->len = out->cap - z.avail_out;
+		if (out->len > limit) {
+			inflateEnd(&z);
+			snprintf(err, errsize,
+			    "compressed data inflates past %zu bytes", limit);
+			return -1;
+		}
+	} while (rc == Z_OK);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		snprintf(err, errsize, "bad compressed data (zlib: %s)",
+		    rc == Z_MEM_ERROR ? "out of memory" : z.msg ? z.msg : "truncated");
+		return -1;
+	}
+	return 0;
+#else
+	(void)p, (void)n, (void)limit, (void)out;
+	snprintf(err, errsize,
+	    "compressed message, but this weft was built without zlib");
+	return -1;
+#endif
+}
 
 int
 pyro_msg_write(serve_buf *out, uint16_t type, uint16_t flags,

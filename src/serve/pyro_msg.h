@@ -84,6 +84,12 @@ int pyro_hmac_available(void);
 int pyro_hmac(const void *key, size_t keylen, const void *data, size_t n,
     const pyro_ann *anns, size_t nanns, unsigned char out[PYRO_HMAC_SIZE]);
 
+/* Inflates a compressed message's data (zlib, as Pyro4's COMPRESSION
+ * writes it) into out, at most `limit` bytes. 0, or -1 with the reason in
+ * err (not zlib data, past the limit, or weft built without zlib). */
+int pyro_inflate(const void *p, size_t n, size_t limit, serve_buf *out,
+    char *err, size_t errsize);
+
 /* Appends a whole message to out: header, the chunks (and an "HMAC" chunk
  * when key is not NULL), data. Returns 0, or -1 when the HMAC could not be
  * computed (out is left as it was) or the data is too large. */

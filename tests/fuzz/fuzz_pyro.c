@@ -8,7 +8,8 @@
  *   and a data size below 2^31; annotation chunks that parse lie inside
  *   their section; the message written back from the parsed fields parses
  *   again to the same fields (and with an HMAC key, the HMAC chunk checks);
- *   its data part is read as serpent or JSON, as its serializer id says;
+ *   compressed data inflates within its limit or is refused; the data is
+ *   read as serpent or JSON, as its serializer id says;
  * - as serpent text: a failed parse says where and why; a parsed value is
  *   converted to a weft value (which may be refused, never crash), and it
  *   is written back as serpent and as JSON: the serpent text parses again
@@ -235,8 +236,22 @@ check_message(const unsigned char *p, size_t n)
 		}
 	}
 	serve_buf_free(&b);
+	serve_buf z = { 0 };
+	if (h.flags & PYRO_FLAGS_COMPRESSED) {
+		/* Inflated within its limit, or refused with a reason. */
+		if (pyro_inflate(data, dsize, (size_t)1 << 20, &z, err,
+			sizeof err) != 0) {
+			CHECK(err[0] != 0);
+			serve_buf_free(&z);
+			return;
+		}
+		CHECK(serve_buf_size(&z) <= ((size_t)1 << 20) + (64 << 10));
+		data = serve_buf_data(&z);
+		dsize = serve_buf_size(&z);
+	}
 	if (h.serializer == 1 || h.serializer == 2)
 		check_text((const char *)data, dsize, h.serializer == 2);
+	serve_buf_free(&z);
 }
 
 int

@@ -477,3 +477,28 @@ def test_idle_timeout():
         assert s.proxy().add(2, 3) == 5
     finally:
         s.stop()
+
+
+def test_compressed_requests(server):
+    """Pyro4's COMPRESSION: requests over 200 bytes come zlib-compressed."""
+    Pyro4.config.COMPRESSION = True
+    try:
+        for ser in ("serpent", "json"):
+            p = server.proxy(serializer=ser)
+            big = "compress me " * 200
+            assert p.process_data(big) == "Processed data: " + big
+            dsk = {"k%d" % i: ("add", i, 1) for i in range(100)}
+            assert p.compute(dsk, ["k7", "k99"]) == [8, 100]
+            assert p.add(1, 2) == 3  # a small one, sent plain
+    finally:
+        Pyro4.config.COMPRESSION = False
+    # data that is not zlib, flagged compressed: an error answer
+    conn = socket.create_connection((server.host, server.port), timeout=30)
+    hs = b"{'handshake': 'hello', 'object': 'weft'}"
+    conn.sendall(_header(1, 16, 0, len(hs), 1) + hs)
+    assert _recv_msg(conn)[0] == 2
+    junk = b"not zlib at all"
+    conn.sendall(_header(4, 2, 1, len(junk), 1) + junk)
+    typ, flags, seq, data = _recv_msg(conn)
+    assert typ == 5 and flags & 1 and seq == 1 and b"compressed" in data, data
+    conn.close()
