@@ -22,6 +22,7 @@ static const char usage_text[] =
     "  check FILE   check a graph file and print a summary; run nothing\n"
     "  funcs        list the functions a graph file can call\n"
     "  info         show the machine and where workers would run\n"
+    "  serve --pyro serve the functions to Pyro4 clients over the network\n"
     "  worker       serve Celery clients through RabbitMQ (a Celery "
     "worker)\n"
     "  help [CMD]   show this help, or a command's\n"
@@ -45,17 +46,19 @@ dispatch(const char *cmd, int argc, char **argv)
 		return cmd_funcs(argc, argv);
 	if (strcmp(cmd, "info") == 0)
 		return cmd_info(argc, argv);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc, argv);
 	if (strcmp(cmd, "worker") == 0)
 		return cmd_worker(argc, argv);
 	weft_front_error("unknown command '%s' (commands: run, check, funcs, "
-			 "info, worker; "
+			 "info, serve, worker; "
 		  "see 'weft --help')",
 	    cmd);
 	return EXIT_USAGE;
 }
 
-int
-main(int argc, char **argv)
+static int
+command(int argc, char **argv)
 {
 	const char *cmd;
 
@@ -85,4 +88,11 @@ main(int argc, char **argv)
 		return dispatch(sub[1], 3, sub);
 	}
 	return dispatch(cmd, argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* Help and version texts too: a failed write is an error. */
+	return weft_front_exit(command(argc, argv));
 }

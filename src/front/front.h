@@ -18,6 +18,24 @@
  *
  * Every function that can fail reports why through weft_front_error()
  * before it returns -1, so callers only choose the exit status.
+ *
+ * A program that runs graph files, in short (weft-mpi adds --check and
+ * --timeout through `extra`; see cli/cmd_run.c for the whole of it):
+ *
+ *	weft_front_run_opts o;
+ *	weft_front_set_prog("weft-mpi");
+ *	rc = weft_front_run_parse(argc, argv, 2, "run", WEFT_FRONT_RUN_ALL,
+ *	    extra, &mine, &o);             // 1: print your --help
+ *	reg = weft_front_run_registry(&o); // built-ins, analytics, plugins
+ *	... weft_spec_load_file(o.file, reg, &o.spec, &s, &err) ...
+ *	    (on failure: weft_front_load_error(&err))
+ *	pool = weft_front_pool_new(&o.pool);
+ *	... compute ...
+ *	weft_front_out_init(&out, stdout, o.max_bytes);
+ *	weft_front_print_results(&out, s, res, o.text);
+ *	if (weft_front_out_end(&out, "the results")) exit status 1
+ *	weft_front_run_opts_free(&o);
+ *	return weft_front_exit(code);      // from main()
  * Not thread-safe: a front end parses and prints from its main thread.
  */
 #ifndef WEFT_FRONT_H
@@ -110,6 +128,17 @@ const char *weft_front_plugin_dir(void);
  * LIB.so; see 'weft funcs')". Writes into buf and returns it. */
 const char *weft_front_unknown_hint(const weft_registry *reg,
     const char *name, char *buf, size_t size);
+
+/* Prints why a graph file did not load (the message names the file and
+ * position) and, for a function no registry entry has and none is close
+ * to, a hint that a plugin may provide it (--plugin). */
+void weft_front_load_error(const weft_spec_error *err);
+
+/* What main() returns: `code`, unless it is success and standard output
+ * cannot be flushed (or a write to it failed): then that is reported
+ * ("PROG: writing to standard output: No space left on device") and the
+ * exit status is WEFT_FRONT_EXIT_RUN. */
+int weft_front_exit(int code);
 
 /* -- output ---------------------------------------------------------------- */
 

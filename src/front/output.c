@@ -64,28 +64,26 @@ weft_front_out_puts(weft_front_out *o, const char *s)
 int
 weft_front_out_printf(weft_front_out *o, const char *fmt, ...)
 {
-	char small[512], *big;
+	char small[512], *buf = small;
 	va_list ap;
 	int n;
 
+	/* Measured first, so a long text is never cut. */
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || o->rc != WEFT_OK)
 		return o->rc;
-	if ((size_t)n < sizeof(small))
-		return weft_front_out_put(o, small, (size_t)n);
-	big = malloc((size_t)n + 1);
-	if (!big) {
-		if (o->rc == WEFT_OK)
-			o->rc = WEFT_ENOMEM;
+	if ((size_t)n >= sizeof(small) && !(buf = malloc((size_t)n + 1))) {
+		o->rc = WEFT_ENOMEM;
 		return o->rc;
 	}
 	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	vsnprintf(buf, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	weft_front_out_put(o, big, (size_t)n);
-	free(big);
+	weft_front_out_put(o, buf, (size_t)n);
+	if (buf != small)
+		free(buf);
 	return o->rc;
 }
 
@@ -211,4 +209,19 @@ weft_front_print_results(weft_front_out *o, const weft_spec *s,
 	if (!text)
 		weft_front_out_puts(o, "}\n");
 	return weft_front_out_flush(o);
+}
+
+int
+weft_front_exit(int code)
+{
+	int failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	/* A command that failed already said why. */
+	if (!failed || code != WEFT_FRONT_EXIT_OK)
+		return code;
+	weft_front_error("writing to standard output: %s",
+	    strerror(errno ? errno : EIO));
+	return WEFT_FRONT_EXIT_RUN;
 }

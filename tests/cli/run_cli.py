@@ -18,11 +18,13 @@ no sanitizer report. Standard library only.
 """
 import json
 import os
+import pty
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 WEFT, TESTS, PLUGIN = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -270,6 +272,140 @@ def run_outputs(tmp):
            not_stderr=["tasks/s"])
 
 
+def weft_tty(args, timeout=60):
+    """Runs weft with stderr on a terminal (a pty); returns (exit status,
+    stdout, stderr as text, seconds)."""
+    master, slave = pty.openpty()
+    chunks = []
+
+    def drain():  # the pty's buffer is small: read as weft writes
+        try:
+            while True:
+                d = os.read(master, 65536)
+                if not d:
+                    break
+                chunks.append(d)
+        except OSError:
+            pass
+    t = threading.Thread(target=drain)
+    t.start()
+    start = time.monotonic()
+    try:
+        p = subprocess.run([WEFT] + args, cwd=TESTS, stdout=subprocess.PIPE,
+                           stderr=slave, timeout=timeout)
+        code, out = p.returncode, p.stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        code, out = None, ""
+    took = time.monotonic() - start
+    os.close(slave)
+    t.join()
+    os.close(master)
+    return code, out, b"".join(chunks).decode("utf-8", "replace"), took
+
+
+def run_progress(tmp):
+    """Issue 16: on a terminal, the bar shows once a run passes 0.5 s, and
+    never on a quick one."""
+    c, out, err, took = weft_tty(["run", "specs/basic.json"])
+    check("tty quick run", c == 0 and out == '{"z": 12}\n', out)
+    # Only a run that was really quick must be silent (a loaded machine
+    # may take longer than the delay even here).
+    if took < 0.4:
+        check("tty quick run: no progress", err == "", repr(err))
+    slow = os.path.join(tmp, "slow.json")
+    with open(slow, "w") as f:
+        json.dump({"graph": {"a": ["sleep_ms", 700], "b": ["sleep_ms", 700],
+                             "c": ["add", "a", "b"]}}, f)
+    # The sleeps alone take 0.7 s at least: the bar must have shown.
+    c, out, err, took = weft_tty(["run", slow])
+    check("tty slow run", c == 0 and out == '{"c": 1400}\n', out)
+    check("tty slow run: progress", "] 100% 3/3 tasks" in err and
+          err.endswith("\n"), repr(err))
+    c, out, err, took = weft_tty(["run", slow, "--no-progress"])
+    check("tty --no-progress", c == 0 and err == "", repr(err))
+
+
+def run_cli_items(tmp):
+    """Issue 16: funcs columns, plugins by bare name, hints, --help."""
+    c, out, err = expect("funcs long name", ["funcs", "--plugin", PLUGIN], 0)
+    cols = set()
+    for line in out.splitlines()[1:]:
+        name, arity = line.split()[:2]
+        cols.add(line.index(" " + arity + " ", len(name) + 2))
+    check("funcs columns aligned", len(cols) == 1, out)
+    check("funcs long name listed",
+          "greet_with_a_name_longer_than_the_column" in out, out)
+    # A bare name: here (with or without .so), next to the program, and
+    # in ../lib/weft from it.
+    base = os.path.basename(PLUGIN)
+    stem = base[:-3] if base.endswith(".so") else base
+    here = os.path.join(tmp, "here")
+    os.makedirs(here)
+    shutil.copy(PLUGIN, os.path.join(here, base))
+    p = subprocess.run([WEFT, "funcs", "--plugin", stem, "square"], cwd=here,
+                       capture_output=True)
+    check("plugin bare name here", p.returncode == 0 and
+          b"square" in p.stdout, repr(p))
+    for sub in ("bin", os.path.join("lib", "weft")):
+        prefix = os.path.join(tmp, "prefix-" + sub.replace("/", "-"))
+        os.makedirs(os.path.join(prefix, "bin"))
+        os.makedirs(os.path.join(prefix, sub), exist_ok=True)
+        exe = os.path.join(prefix, "bin", "weft")
+        shutil.copy(WEFT, exe)
+        shutil.copy(PLUGIN, os.path.join(prefix, sub, base))
+        p = subprocess.run([exe, "funcs", "--plugin", stem, "square"],
+                           cwd=TESTS, capture_output=True)
+        check("plugin bare name in " + sub, p.returncode == 0 and
+              b"square" in p.stdout, repr(p))
+    expect("plugin bare name missing", ["funcs", "--plugin", "no_such_xyz"],
+           2, stderr=["no_such_xyz", "looked in ., next to weft, and in "])
+    # The unknown function's hint (bad_unknown_fn.expect has the run).
+    expect("check unknown fn hint", ["check", "specs/bad_unknown_fn.json"],
+           2, stderr=["a plugin may provide it (--plugin LIB.so)"])
+    expect("typo: no plugin hint", ["run", "specs/bad_typo_fn.json"], 2,
+           stderr=["did you mean 'sum'"], not_stderr=["--plugin"])
+    c, out, _ = weft(["run", "--help"])
+    check("run --help mentions --mpi", "--mpi" in out and "weft-mpi" in out,
+          out)
+    # weft run --mpi hands every option to weft-mpi (here a stand-in next
+    # to a copy of weft that prints what it was given).
+    bindir = os.path.join(tmp, "mpi-bin")
+    os.makedirs(bindir)
+    exe = os.path.join(bindir, "weft")
+    shutil.copy(WEFT, exe)
+    with open(os.path.join(bindir, "weft-mpi"), "w") as f:
+        f.write("#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\n")
+    os.chmod(os.path.join(bindir, "weft-mpi"), 0o755)
+    opts = ["specs/basic.json", "-t", "z", "-j", "2", "--bind", "none",
+            "--topology", "pu:2", "--plugin", "p.so", "-o", "text",
+            "--max-bytes", "100", "--strict", "--stats", "--progress",
+            "--trace", "t.json", "--dot", "g.dot", "--max-nodes", "9",
+            "--max-depth=3", "--check", "--timeout", "5"]
+    p = subprocess.run([exe, "run", "--mpi"] + opts, cwd=TESTS,
+                       capture_output=True)
+    got = p.stdout.decode().split("\n")[:-1]
+    check("run --mpi passes every option", p.returncode == 0 and
+          got == ["[run]"] + ["[%s]" % a for a in opts], repr(p))
+    # Strict numbers everywhere.
+    for args in (["run", "specs/basic.json", "-j", "2.5"],
+                 ["info", "-j", "0x10"],
+                 ["run", "specs/basic.json", "--max-nodes", "1e3"]):
+        expect("strict number %s" % args[-1], args, 2,
+               stderr=["is not a number"])
+    # Graphviz is not asked to draw a huge graph.
+    if shutil.which("dot"):
+        g = {"k%d" % i: i for i in range(6000)}
+        big = os.path.join(tmp, "wide.json")
+        with open(big, "w") as f:
+            json.dump({"graph": g}, f)
+        svg = os.path.join(tmp, "wide.svg")
+        expect("dot too big", ["run", big, "--dot", svg], 2,
+               stderr=["--dot: not drawing", "6000 nodes"])
+        check("dot too big: nothing drawn", not os.path.exists(svg))
+        expect("dot too big, as DOT", ["run", big, "--dot",
+                                       os.path.join(tmp, "wide.dot")], 0)
+
+
 def run_big(tmp):
     """100,000 chained keys and a 100,000-way fan-in, timed with --stats."""
     n = 100000
@@ -366,12 +502,14 @@ def run_output_bounds(tmp):
                 check("/dev/full %s" % args[1], c == 1 and
                       "weft: writing the results: No space left on device"
                       in err, "exit %s\n%s" % (c, err))
-            for args, what in ((["check", "specs/basic.json"], "summary"),
-                               (["funcs"], "list"),
-                               (["info"], "machine summary")):
+            for args, what in ((["check", "specs/basic.json"], "the summary"),
+                               (["funcs"], "the list"),
+                               (["info"], "the machine summary"),
+                               (["--version"], "to standard output"),
+                               (["run", "--help"], "to standard output")):
                 c, err = weft_to(args, full)
                 check("/dev/full %s" % args[0], c == 1 and
-                      ("writing the %s: No space left on device" % what)
+                      ("writing %s: No space left on device" % what)
                       in err, "exit %s\n%s" % (c, err))
     # A closed pipe with SIGPIPE ignored: EPIPE, told as such, at once.
     for args in (["run", "specs/basic.json"],
@@ -455,6 +593,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         run_outputs(tmp)
         run_output_bounds(tmp)
+        run_progress(tmp)
+        run_cli_items(tmp)
         run_deep(tmp)
         run_big(tmp)
         run_fuzz(tmp)
