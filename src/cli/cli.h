@@ -52,9 +52,9 @@ void cli_progress_clear(struct cli_progress *p);
 int cli_progress_wait(struct cli_progress *p, const char *what,
     void (*fn)(void *), void *arg);
 
-/* --dot (dot_file.c). The most nodes Graphviz is asked to draw: past a
- * few thousand, `dot` takes minutes. */
-#define CLI_DOT_MAX_DRAWN 5000
+/* --dot (dot_file.c). A graph past WEFT_DOT_MAX_NODES nodes is written as
+ * a summary (one box per kind of node), which Graphviz draws at once; the
+ * user is told. */
 /* --dot PATH: checks the extension, and that Graphviz is there when an
  * image is asked for, before anything runs. *format is NULL for DOT text,
  * else "svg", "png" or "pdf". 0, or -1 (reported). */

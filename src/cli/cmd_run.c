@@ -232,24 +232,6 @@ compute(weft_spec *s, weft_opts *wo, weft_value *res, struct cli_progress *p)
 	return rc;
 }
 
-/* Graphviz takes minutes over a graph of many thousand boxes: refuse to
- * draw one that big (the DOT text is fine). 0, or -1 (reported). */
-static int
-dot_size_check(const struct opts *o, const weft_spec *s)
-{
-	weft_spec_stats st;
-
-	if (!o->r.dot || !o->dot_format ||
-	    weft_spec_stats_get(s, &st) != WEFT_OK ||
-	    st.tasks <= CLI_DOT_MAX_DRAWN)
-		return 0;
-	weft_front_error("--dot: not drawing '%s': the graph has %zu nodes, "
-			 "and Graphviz takes minutes past %d; write a .dot "
-			 "file instead, or compute fewer targets (-t KEY)",
-	    o->r.dot, st.tasks, CLI_DOT_MAX_DRAWN);
-	return -1;
-}
-
 int
 cmd_run(int argc, char **argv)
 {
@@ -276,7 +258,7 @@ cmd_run(int argc, char **argv)
 		? CLI_PROGRESS_OFF
 		: CLI_PROGRESS_AUTO);
 	s = load(&o, &prog);
-	if (!s || dot_size_check(&o, s))
+	if (!s)
 		goto out;
 	/* Open the trace now: a bad path is bad usage, found before the
 	 * run rather than after it. */
@@ -316,8 +298,13 @@ cmd_run(int argc, char **argv)
 	/* The trace and the graph are written whether the run failed or
 	 * not: they are how one finds out why. */
 	if (trace_f) {
-		int wrc = weft_trace_write_json(trace, weft_spec_graph(s),
-		    trace_f);
+		weft_dot_opts lo;
+		int wrc;
+
+		/* The same labels as --dot: each key's computation. */
+		weft_spec_dot_opts(s, &lo);
+		wrc = weft_trace_write_json_labels(trace, weft_spec_graph(s),
+		    trace_f, lo.label, lo.ud);
 		if (fclose(trace_f) != 0 && wrc == WEFT_OK)
 			wrc = WEFT_EIO;
 		trace_f = NULL;
@@ -373,8 +360,7 @@ cmd_check(int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	s = load(&o, NULL);
-	if (!s || dot_size_check(&o, s)) {
-		weft_spec_free(s);
+	if (!s) {
 		opts_free(&o);
 		return EXIT_USAGE;
 	}

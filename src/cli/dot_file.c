@@ -68,6 +68,27 @@ cli_dot_check(const char *path, const char **format)
 	return 0;
 }
 
+/* Writes the spec's graph to `f` through the one DOT writer, and tells the
+ * user when it was summarized. A weft error code. */
+static int
+write_dot(const weft_spec *s, const weft_trace *t, FILE *f, const char *path)
+{
+	weft_dot_opts o;
+	weft_dot_info info;
+	int rc;
+
+	weft_spec_dot_opts(s, &o);
+	o.trace = t;
+	rc = weft_graph_write_dot_opts(weft_spec_graph(s), f, &o, &info);
+	if (rc == WEFT_OK && info.summarized)
+		weft_front_error("--dot: the graph has %zu nodes, more than %zu: "
+				 "'%s' shows a summary, one box per kind of node "
+				 "(compute fewer targets with -t KEY to see them "
+				 "all)",
+		    info.nodes, info.max_nodes, path);
+	return rc;
+}
+
 /* Pipes the DOT into `dot -T<format> -o path`. */
 static int
 render(const weft_spec *s, const weft_trace *t, const char *path,
@@ -103,7 +124,7 @@ render(const weft_spec *s, const weft_trace *t, const char *path,
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &old);
 	f = fdopen(fds[1], "w");
-	rc = f ? weft_spec_write_dot(s, f, t) : WEFT_ENOMEM;
+	rc = f ? write_dot(s, t, f, path) : WEFT_ENOMEM;
 	if (f)
 		fclose(f);
 	else
@@ -132,7 +153,7 @@ cli_dot_write(const weft_spec *s, const weft_trace *t, const char *path,
 		weft_front_error("--dot: cannot write '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	rc = weft_spec_write_dot(s, f, t);
+	rc = write_dot(s, t, f, path);
 	if (fclose(f) != 0 && rc == WEFT_OK)
 		rc = WEFT_EIO;
 	if (rc != WEFT_OK) {
