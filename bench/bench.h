@@ -139,6 +139,9 @@ typedef struct bench_runtime {
 /* Milliseconds on a monotonic clock. */
 double bench_now_ms(void);
 
+/* A "Vm...:" field of /proc/self/status (VmRSS, VmHWM) in kB, or -1. */
+long bench_status_kb(const char *field);
+
 /* Called by a runtime between building its graph and running it: notes the
  * RSS the graph takes (graph_bytes_per_node); returns bench_now_ms() after
  * the note, i.e. when the run phase starts. */

@@ -303,9 +303,8 @@ bench_reference(const bench_problem *p)
 
 /* -- memory and CPU ------------------------------------------------------ */
 
-/* A "Vm...:" field of /proc/self/status in kB, or -1. */
-static long
-status_kb(const char *field)
+long
+bench_status_kb(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
@@ -342,7 +341,7 @@ static long built_rss_kb = -1;
 double
 bench_built(void)
 {
-	built_rss_kb = status_kb("VmRSS");
+	built_rss_kb = bench_status_kb("VmRSS");
 	return bench_now_ms();
 }
 
@@ -564,7 +563,7 @@ graph_reps(const bench_runtime *rt, void *st, const args *a)
 	for (int rep = 0; rep < a->reps; rep++) {
 		bench_times t;
 		int peak_ok = reset_peak_rss() == 0;
-		long rss0 = status_kb("VmRSS");
+		long rss0 = bench_status_kb("VmRSS");
 		built_rss_kb = -1;
 		double c0 = cpu_ms();
 		if (run_once(rt, st, &p, &t) != 0) {
@@ -574,7 +573,7 @@ graph_reps(const bench_runtime *rt, void *st, const args *a)
 			break;
 		}
 		double c1 = cpu_ms();
-		long hwm = status_kb("VmHWM");
+		long hwm = bench_status_kb("VmHWM");
 		uint64_t want = bench_reference(&p);
 		int ok = t.check == want;
 		double total = t.build_ms + t.run_ms;
