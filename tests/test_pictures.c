@@ -59,6 +59,10 @@ slurp(FILE *f)
 static void
 has(const char *text, const char *s)
 {
+	/* Checked first: gcc's -O2 -fsanitize builds otherwise warn that a
+	 * NULL could reach fail_msg's %s. */
+	assert_non_null(text);
+	assert_non_null(s);
 	if (!strstr(text, s))
 		fail_msg("no \"%s\" in:\n%s", s, text);
 }
@@ -66,6 +70,8 @@ has(const char *text, const char *s)
 static void
 lacks(const char *text, const char *s)
 {
+	assert_non_null(text);
+	assert_non_null(s);
 	if (strstr(text, s))
 		fail_msg("\"%s\" should not be in:\n%s", s, text);
 }
