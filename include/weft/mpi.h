@@ -51,8 +51,8 @@
  * "task 'KEY' failed on rank R: MESSAGE". A rank that dies takes the job
  * down through MPI's own abort. Only fatal runtime conditions (an MPI call
  * that fails, a compute that exceeds its `timeout_s`) end the job, with a
- * one-line message on stderr and MPI_Abort(); the library never aborts on
- * bad input.
+ * one-line message on stderr and MPI_Abort() with WEFT_MPI_EXIT_TIMEOUT or
+ * WEFT_MPI_EXIT_FATAL; the library never aborts on bad input.
  */
 #ifndef WEFT_MPI_H
 #define WEFT_MPI_H
@@ -78,6 +78,13 @@ typedef struct weft_mpi_graph weft_mpi_graph;
 #define WEFT_MPI_ALL (-1)
 /** A rank_of hook's answer: let the default policy choose. */
 #define WEFT_MPI_ANY (-1)
+
+/** The error code given to MPI_Abort() (the launcher's exit status) when a
+ *  compute ran past its timeout_s. */
+#define WEFT_MPI_EXIT_TIMEOUT 4
+/** The code given to MPI_Abort() on another fatal runtime condition: an
+ *  MPI call that failed, or no memory in the middle of a compute. */
+#define WEFT_MPI_EXIT_FATAL 5
 
 /* -- starting and stopping ------------------------------------------------ */
 
@@ -287,7 +294,10 @@ typedef struct weft_mpi_compute_opts {
 	/** Callbacks of the local runs (weft/compute.h), or NULL. */
 	const weft_callbacks *callbacks;
 	/** > 0: a compute still running after this many seconds is a fatal
-	 *  error (a hung rank): the job is aborted with MPI_Abort. */
+	 *  error (a hung rank): the job is aborted with MPI_Abort and
+	 *  WEFT_MPI_EXIT_TIMEOUT. The time counts from the call, through
+	 *  every collective of the compute (the agreement on the graph
+	 *  included), so a rank that never joins ends the job too. */
 	double timeout_s;
 	void *reserved[4]; /**< must be zero */
 } weft_mpi_compute_opts;
@@ -318,7 +328,8 @@ typedef struct weft_mpi_compute_opts {
  * One compute at a time per context (they share its communicator), from
  * a thread that may call MPI; do not call MPI on the context's
  * communicator meanwhile. A rank that cannot call it at all (a NULL or
- * failed graph) leaves the others waiting: check init's result first.
+ * failed graph) leaves the others waiting, until their timeout_s ends the
+ * job: check init's result first, and give a timeout.
  */
 WEFT_API int weft_mpi_compute(weft_mpi_graph *g, size_t n,
     const weft_node *targets, weft_value *results,

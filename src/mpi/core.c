@@ -4,6 +4,7 @@
  */
 #include <hwloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,22 +32,77 @@ wm_set_err(weft_mpi *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-wm_fatal(weft_mpi *m, const char *fmt, ...)
+static void
+die(weft_mpi *m, int code, const char *fmt, va_list ap)
 {
 	char msg[WM_ERRMAX];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* The one place the library writes to stderr: the job is about to
 	 * die, and this line is how the user learns why. */
 	fprintf(stderr, "weft-mpi: rank %d: fatal: %s\n", m ? m->rank : -1,
 	    msg);
 	fflush(stderr);
-	MPI_Abort(m ? m->comm : MPI_COMM_WORLD, 3);
+	MPI_Abort(m ? m->comm : MPI_COMM_WORLD, code);
 	abort(); /* MPI_Abort does not return; if it did, stop anyway */
+}
+
+void
+wm_fatal(weft_mpi *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	die(m, WEFT_MPI_EXIT_FATAL, fmt, ap);
+	va_end(ap);
+}
+
+static void
+timed_out(weft_mpi *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	die(m, WEFT_MPI_EXIT_TIMEOUT, fmt, ap);
+	va_end(ap);
+}
+
+void
+wm_deadline(weft_mpi *m, double deadline, double timeout_s)
+{
+	if (deadline > 0 && wm_now() > deadline)
+		timed_out(m,
+		    "the compute ran past its timeout of %g s (a hung or "
+		    "lost rank?)",
+		    timeout_s);
+}
+
+void
+wm_wait(weft_mpi *m, MPI_Request *q, double deadline, double timeout_s,
+    const char *what, int (*idle)(void *), void *ud)
+{
+	unsigned spins = 0;
+	int done = 0;
+
+	for (;;) {
+		wm_check(m, MPI_Test(q, &done, MPI_STATUS_IGNORE), what);
+		if (done)
+			return;
+		if (idle && idle(ud)) {
+			spins = 0;
+			continue;
+		}
+		wm_deadline(m, deadline, timeout_s);
+		/* Yield first (the other ranks may be a moment away), then
+		 * sleep 50 us at a time: a rank waiting for a slow one must
+		 * not take its core. */
+		if (spins++ < 8) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 void

@@ -140,11 +140,7 @@ oom(run *r)
 static void
 watchdog(run *r)
 {
-	if (r->deadline > 0 && wm_now() > r->deadline)
-		wm_fatal(r->m,
-		    "the compute ran past its timeout of %g s (a hung or "
-		    "lost rank?)",
-		    r->o ? r->o->timeout_s : 0.0);
+	wm_deadline(r->m, r->deadline, r->o ? r->o->timeout_s : 0.0);
 }
 
 /* -- failures --------------------------------------------------------------- */
@@ -885,27 +881,18 @@ loop(run *r, int *list)
 	}
 }
 
+static int
+sends_moved(void *ud)
+{
+	return poll_sends(ud);
+}
+
 /* Polls a non-blocking collective to its end, keeping sends moving. */
 static void
 wait_req(run *r, MPI_Request *q, const char *what)
 {
-	int done = 0;
-	unsigned idle = 0;
-
-	for (;;) {
-		wm_check(r->m, MPI_Test(q, &done, MPI_STATUS_IGNORE), what);
-		if (done)
-			return;
-		if (poll_sends(r))
-			continue;
-		watchdog(r);
-		if (idle++ < 8) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-		}
-	}
+	wm_wait(r->m, q, r->deadline, r->o ? r->o->timeout_s : 0.0, what,
+	    sends_moved, r);
 }
 
 /* The collective end: every rank, whatever happened. */
@@ -1093,19 +1080,24 @@ struct startinfo {
  * comes from the lowest rank that had one. */
 static int
 agree_start(weft_mpi *m, weft_mpi_graph *g, int rc, uint64_t hash,
-    const char *msg)
+    const char *msg, double deadline, double timeout_s)
 {
 	struct startinfo mine = { rc, hash }, *all;
 	int bad = -1, diff = -1;
 	char text[WM_ERRMAX];
+	MPI_Request q;
 
 	all = calloc((size_t)m->size, sizeof(*all));
 	if (!all)
 		wm_fatal(m, "out of memory");
+	/* Non-blocking, under the compute's deadline: a rank that never
+	 * gets here (it failed before the compute, or hangs) must not leave
+	 * the others waiting for ever. */
 	wm_check(m,
-	    MPI_Allgather(&mine, (int)sizeof(mine), MPI_BYTE, all,
-		(int)sizeof(mine), MPI_BYTE, m->comm),
-	    "MPI_Allgather");
+	    MPI_Iallgather(&mine, (int)sizeof(mine), MPI_BYTE, all,
+		(int)sizeof(mine), MPI_BYTE, m->comm, &q),
+	    "MPI_Iallgather");
+	wm_wait(m, &q, deadline, timeout_s, "MPI_Iallgather", NULL, NULL);
 	for (int i = 0; i < m->size; i++) {
 		if (bad < 0 && all[i].rc != WEFT_OK)
 			bad = i;
@@ -1115,8 +1107,10 @@ agree_start(weft_mpi *m, weft_mpi_graph *g, int rc, uint64_t hash,
 	if (bad >= 0) {
 		snprintf(text, sizeof(text), "%s", msg);
 		wm_check(m,
-		    MPI_Bcast(text, (int)sizeof(text), MPI_BYTE, bad, m->comm),
-		    "MPI_Bcast");
+		    MPI_Ibcast(text, (int)sizeof(text), MPI_BYTE, bad, m->comm,
+			&q),
+		    "MPI_Ibcast");
+		wm_wait(m, &q, deadline, timeout_s, "MPI_Ibcast", NULL, NULL);
 		rc = (int)all[bad].rc;
 		free(all);
 		/* The same text on every rank, the failing one included. */
@@ -1199,7 +1193,9 @@ weft_mpi_compute(weft_mpi_graph *g, size_t n, const weft_node *targets,
 	if (rc == WEFT_OK)
 		rc = wm_plan_build(g, n, targets, m->size, r.root, opts, &plan,
 		    msg, sizeof(msg));
-	rc = agree_start(m, g, rc, plan.hash, msg);
+	rc = agree_start(m, g, rc, plan.hash, msg,
+	    opts && opts->timeout_s > 0 ? t0 + opts->timeout_s : 0,
+	    opts ? opts->timeout_s : 0);
 	m->epoch++;
 	if (rc != WEFT_OK) {
 		wm_plan_free(&plan);

@@ -53,8 +53,17 @@ int32_t wm_fn_index(const weft_mpi *m, weft_fn fn);
 /* The registered PTR type called `name`, or NULL. */
 const weft_mpi_type *wm_type_find(const weft_mpi *m, const char *name);
 void wm_set_err(weft_mpi *m, const char *fmt, ...) WEFT_PRINTF(2, 3);
-/* A fatal runtime condition: one line on stderr, then MPI_Abort. */
+/* A fatal runtime condition: one line on stderr, then MPI_Abort with
+ * WEFT_MPI_EXIT_FATAL. */
 void wm_fatal(weft_mpi *m, const char *fmt, ...) WEFT_PRINTF(2, 3);
+/* The same with WEFT_MPI_EXIT_TIMEOUT, when `deadline` (wm_now() time,
+ * 0 = none) has passed: a compute that ran past its timeout_s. */
+void wm_deadline(weft_mpi *m, double deadline, double timeout_s);
+/* Waits for a non-blocking collective, under the deadline. `idle`, when
+ * not NULL, is called between tests (it keeps sends moving) and returns
+ * nonzero when it did something. */
+void wm_wait(weft_mpi *m, MPI_Request *q, double deadline, double timeout_s,
+    const char *what, int (*idle)(void *), void *ud);
 /* Checks the return code of an MPI call; fatal unless MPI_SUCCESS. */
 void wm_check(weft_mpi *m, int mpirc, const char *what);
 double wm_now(void);

@@ -6,15 +6,26 @@
  * Rank 0 reads the file and prints the results, in weft run's format;
  * every rank runs the keys it owns. Uses the public API only.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "weft.h"
 #include "weft/mpi.h"
 
-enum { EXIT_OK = 0, EXIT_RUN = 1, EXIT_USAGE = 2, EXIT_MISMATCH = 3 };
+enum {
+	EXIT_OK = 0,
+	EXIT_RUN = 1,
+	EXIT_USAGE = 2,
+	EXIT_MISMATCH = 3,
+	EXIT_TIMEOUT = WEFT_MPI_EXIT_TIMEOUT,
+};
 
 static const char usage[] =
     "usage: mpirun -n N weft-mpi run FILE [options]\n"
@@ -57,10 +68,17 @@ static const char usage[] =
     "  --max-nodes N, --max-depth N   as for weft run\n"
     "  -h, --help           show this help\n"
     "\n"
+    "Every rank must be given the same options: they are compared before "
+    "the\n"
+    "run, and a job whose ranks disagree ends with status 2.\n"
+    "\n"
     "exit status: 0 success; 1 a task failed (stderr names the key, the "
     "rank\n"
-    "and the message); 2 bad input or usage; 3 --check found a "
-    "difference\n";
+    "and the message); 2 bad input or usage, or ranks that disagree; 3 "
+    "--check\n"
+    "found a difference; 4 --timeout passed (the job was aborted); 5 a "
+    "fatal\n"
+    "MPI error\n";
 
 struct opts {
 	const char *file;
@@ -75,6 +93,10 @@ struct opts {
 };
 
 static int rank0;
+/* While parsing, messages are kept, not printed: each rank parses its own
+ * command line, and the ranks first agree on who says what (agree()). */
+static int parsing;
+static char parse_msg[256];
 
 static void
 err(const char *fmt, ...) WEFT_PRINTF(1, 2);
@@ -84,12 +106,15 @@ err(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!rank0)
-		return;
 	va_start(ap, fmt);
-	fputs("weft-mpi: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (parsing) {
+		if (!parse_msg[0])
+			vsnprintf(parse_msg, sizeof(parse_msg), fmt, ap);
+	} else if (rank0) {
+		fputs("weft-mpi: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 	va_end(ap);
 }
 
@@ -146,12 +171,12 @@ static int
 parse(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
-		if (rank0)
-			fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? -1 : 1;
+	if (argc < 2) {
+		err("no command (see 'weft-mpi --help')");
+		return -1;
 	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return 1;
 	if (strcmp(argv[1], "run") != 0) {
 		err("unknown command '%s' (the command is 'run'; see "
 		    "'weft-mpi --help')",
@@ -162,11 +187,8 @@ parse(int argc, char **argv, struct opts *o)
 		const char *a = argv[i], *v;
 		double d;
 		int r;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			if (rank0)
-				fputs(usage, stdout);
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			return 1;
-		}
 		if (a[0] != '-' || strcmp(a, "-") == 0) {
 			if (o->file) {
 				err("more than one FILE ('%s' and '%s')",
@@ -297,6 +319,167 @@ check(weft_mpi *m, const weft_mpi_spec *s, const weft_value *res)
 	return bad;
 }
 
+/* -- every rank agrees before the first collective ------------------------ */
+
+/* FNV-1a over the command line: ranks given different options (MPMD
+ * launches, a wrapper script that differs per node) must not run. */
+static uint64_t
+argv_hash(int argc, char **argv)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 1; i < argc; i++)
+		for (const unsigned char *p = (const unsigned char *)argv[i];;
+		     p++) {
+			h = (h ^ *p) * 0x100000001b3ull;
+			if (!*p)
+				break;
+		}
+	return h;
+}
+
+struct vote {
+	int32_t status; /* parse()'s answer: 0 run, 1 help, -1 usage error */
+	uint32_t pad;
+	uint64_t hash;
+	char msg[256];
+};
+
+/*
+ * The first collective of the program, reached by every rank whatever its
+ * parse gave: each rank contributes its verdict and a hash of its command
+ * line, and every rank takes the same decision from them. Before it, no
+ * rank may leave (a rank that went to MPI_Finalize alone used to leave
+ * the others spinning in their first collective for ever). Returns -1 to
+ * run, or the exit status; rank 0 says why.
+ */
+static int
+agree(int status, uint64_t hash, int nranks)
+{
+	struct vote mine, *all = calloc((size_t)nranks, sizeof(*all));
+	int bad = -1, diff = -1, same_msg = 1, code = -1;
+
+	memset(&mine, 0, sizeof(mine));
+	mine.status = status;
+	mine.hash = hash;
+	snprintf(mine.msg, sizeof(mine.msg), "%s", parse_msg);
+	if (!all) {
+		fprintf(stderr, "weft-mpi: out of memory\n");
+		MPI_Abort(MPI_COMM_WORLD, EXIT_USAGE);
+	}
+	MPI_Allgather(&mine, (int)sizeof(mine), MPI_BYTE, all,
+	    (int)sizeof(mine), MPI_BYTE, MPI_COMM_WORLD);
+	for (int r = 0; r < nranks; r++) {
+		if (bad < 0 && all[r].status < 0)
+			bad = r;
+		if (diff < 0 && (all[r].hash != all[0].hash ||
+				    all[r].status != all[0].status))
+			diff = r;
+		same_msg &= strcmp(all[r].msg, all[0].msg) == 0;
+	}
+	if (bad >= 0) {
+		/* The same mistake everywhere reads as one message. */
+		if (rank0 && same_msg && diff < 0)
+			fprintf(stderr, "weft-mpi: %s\n", all[bad].msg);
+		else if (rank0)
+			fprintf(stderr, "weft-mpi: rank %d: %s\n", bad,
+			    all[bad].msg);
+		code = EXIT_USAGE;
+	} else if (diff >= 0) {
+		if (rank0)
+			fprintf(stderr,
+			    "weft-mpi: the ranks were given different options: "
+			    "rank %d's command line differs from rank 0's "
+			    "(every rank must run the same 'weft-mpi run' "
+			    "command)\n",
+			    diff);
+		code = EXIT_USAGE;
+	} else if (status == 1) {
+		if (rank0)
+			fputs(usage, stdout);
+		code = EXIT_OK;
+	}
+	free(all);
+	return code;
+}
+
+/*
+ * --timeout covers the whole run, every collective included (setting up,
+ * reading the file, the compute, the results, finalizing): a thread that
+ * aborts the job when the time is up, with its own exit status.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, started, multiple;
+	double seconds;
+	struct timespec deadline;
+	pthread_t th;
+} wd = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *
+watchdog(void *arg)
+{
+	int rc = 0, rank = (int)(intptr_t)arg;
+
+	pthread_mutex_lock(&wd.mu);
+	while (!wd.stop && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&wd.cv, &wd.mu, &wd.deadline);
+	if (!wd.stop) {
+		fprintf(stderr,
+		    "weft-mpi: rank %d: fatal: the run went past its timeout "
+		    "of %g s (a hung or lost rank?)\n",
+		    rank, wd.seconds);
+		fflush(stderr);
+		/* MPI may be called from this thread only under
+		 * MPI_THREAD_MULTIPLE; otherwise leaving without finalizing
+		 * makes the launcher end the job. */
+		if (wd.multiple)
+			MPI_Abort(MPI_COMM_WORLD, EXIT_TIMEOUT);
+		_exit(EXIT_TIMEOUT);
+	}
+	pthread_mutex_unlock(&wd.mu);
+	return NULL;
+}
+
+static void
+watchdog_start(double seconds, int rank, int provided)
+{
+	pthread_condattr_t ca;
+	struct timespec now;
+	double end;
+
+	if (seconds <= 0)
+		return;
+	/* The condition variable waits on the monotonic clock: a clock
+	 * step must not end (or stretch) the run. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&wd.cv);
+	pthread_cond_init(&wd.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end = (double)now.tv_nsec * 1e-9 + seconds;
+	wd.deadline.tv_sec = now.tv_sec + (time_t)end;
+	wd.deadline.tv_nsec = (long)((end - (double)(time_t)end) * 1e9);
+	wd.seconds = seconds;
+	wd.multiple = provided >= MPI_THREAD_MULTIPLE;
+	wd.started = pthread_create(&wd.th, NULL, watchdog,
+			 (void *)(intptr_t)rank) == 0;
+}
+
+static void
+watchdog_stop(void)
+{
+	if (!wd.started)
+		return;
+	pthread_mutex_lock(&wd.mu);
+	wd.stop = 1;
+	pthread_cond_signal(&wd.cv);
+	pthread_mutex_unlock(&wd.mu);
+	pthread_join(wd.th, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,7 +491,7 @@ main(int argc, char **argv)
 	weft_spec_error se;
 	weft_mpi_opts mo = { 0 };
 	weft_mpi_compute_opts co = { 0 };
-	int provided, rank = 0, rc, code = EXIT_USAGE, bad, anybad;
+	int provided, rank = 0, nranks = 1, rc, code = EXIT_USAGE, bad, anybad;
 
 	if (MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) !=
 	    MPI_SUCCESS) {
@@ -316,13 +499,19 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
 	rank0 = rank == 0;
-	/* Every rank parses the same arguments; only rank 0 speaks. */
+	/* Every rank parses its own arguments, then all agree on them
+	 * before anything else; only rank 0 speaks. */
+	parsing = 1;
 	rc = parse(argc, argv, &o);
-	if (rc != 0) {
-		code = rc > 0 ? EXIT_OK : EXIT_USAGE;
+	parsing = 0;
+	if (rc == 0)
+		watchdog_start(o.timeout, rank, provided);
+	code = agree(rc, argv_hash(argc, argv), nranks);
+	if (code >= 0)
 		goto out;
-	}
+	code = EXIT_USAGE;
 	reg = weft_registry_new();
 	bad = !reg || weft_registry_add_builtins(reg) != WEFT_OK;
 	for (size_t i = 0; !bad && i < o.nplugins; i++) {
@@ -356,8 +545,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", weft_mpi_spec_warning(s, i));
 	res = calloc(weft_mpi_spec_ntargets(s) + 1, sizeof(*res));
 	if (!res) {
-		err("out of memory");
-		goto out;
+		/* One rank alone cannot leave now: the others are about to
+		 * compute. */
+		fprintf(stderr, "weft-mpi: rank %d: fatal: out of memory\n",
+		    rank);
+		MPI_Abort(MPI_COMM_WORLD, WEFT_MPI_EXIT_FATAL);
 	}
 	code = EXIT_RUN;
 	co.timeout_s = o.timeout;
@@ -403,5 +595,6 @@ out:
 	free((void *)o.targets);
 	free((void *)o.plugins);
 	MPI_Finalize();
+	watchdog_stop();
 	return code;
 }
