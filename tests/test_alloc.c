@@ -236,11 +236,104 @@ test_values_under_failure(void **state)
 	weft_set_allocator(NULL);
 }
 
+static int
+str_of(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
+{
+	(void)c;
+	(void)n;
+	(void)a;
+	*o = weft_str("result"); /* may fail; the task does not check */
+	return WEFT_OK;
+}
+
+static int
+type_of(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
+{
+	(void)c;
+	(void)n;
+	*o = weft_int(weft_type_of(a[0]));
+	return WEFT_OK;
+}
+
+/* Regression (issue 11.6): weft_str() out of memory returned a NIL that
+ * weft_lit() took for a literal NIL, and the graph computed on with it.
+ * Now the failed NIL is marked, the delayed call fails with WEFT_ENOMEM,
+ * and a task returning one fails; a deliberate weft_nil() still works. */
+static void
+test_failed_constructor_is_not_a_literal(void **state)
+{
+	(void)state;
+	weft_graph *g = weft_graph_new();
+	weft_set_allocator(&counting);
+	calls = live = 0;
+	fail_at = 1;
+	weft_value s = weft_str("x");
+	fail_at = -1;
+	assert_true(weft_is_nil(s));
+	assert_true(weft_value_failed(s));
+	assert_false(weft_value_failed(weft_nil()));
+	assert_false(weft_value_failed(weft_int(0)));
+	weft_node bad = WEFT_DELAYED(g, type_of, weft_lit(s));
+	assert_false(weft_node_ok(bad));
+	assert_int_equal(weft_graph_errcode(g), WEFT_ENOMEM);
+	assert_string_equal(weft_graph_error(g),
+	    "delayed: argument 0 is the NIL of a failed value constructor "
+	    "(out of memory or bad input)");
+	assert_int_equal(weft_graph_size(g), 0);
+	/* a NIL meant as one is a fine literal */
+	weft_graph_clear_error(g);
+	weft_node ok = WEFT_DELAYED(g, type_of, weft_lit(weft_nil()));
+	assert_true(weft_node_ok(ok));
+	/* the other constructors mark their failures too */
+	fail_at = calls + 1;
+	assert_true(weft_value_failed(weft_bytes("ab", 2)));
+	fail_at = calls + 1;
+	assert_true(weft_value_failed(weft_list(2, NULL)));
+	fail_at = calls + 1;
+	assert_true(weft_value_failed(weft_f64s(NULL, 2)));
+	fail_at = -1;
+	assert_true(weft_value_failed(weft_str(NULL)));
+	weft_set_allocator(NULL);
+
+	/* a task whose result constructor fails fails the compute */
+	weft_node t = WEFT_DELAYED_NAMED(g, "mk", str_of);
+	weft_pool_opts po = { .threads = 1 };
+	weft_pool *p = weft_pool_new(&po);
+	weft_opts o = { .pool = p };
+	weft_value r;
+	assert_int_equal(weft_compute(g, 1, &ok, &r, &o), WEFT_OK);
+	assert_int_equal(weft_as_int(r), WEFT_NIL);
+	weft_set_allocator(&counting);
+	calls = live = 0;
+	/* the first allocation of this compute that is weft_str's: fail
+	 * each allocation in turn until the task's own fails */
+	int saw = 0;
+	for (long n = 1; n < 20 && !saw; n++) {
+		calls = 0;
+		fail_at = n;
+		int rc = weft_compute(g, 1, &t, &r, &o);
+		if (rc == WEFT_ETASK) {
+			saw = strstr(weft_graph_error(g),
+			    "task 'mk' failed: the task returned the NIL of a "
+			    "failed value constructor") != NULL;
+		} else if (rc == WEFT_OK) {
+			assert_string_equal(weft_as_str(r), "result");
+			weft_value_release(&r);
+		}
+	}
+	fail_at = -1;
+	weft_set_allocator(NULL);
+	assert_true(saw);
+	weft_pool_free(p);
+	weft_graph_free(g);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values_under_failure),
+		cmocka_unit_test(test_failed_constructor_is_not_a_literal),
 		cmocka_unit_test(test_every_allocation_fails_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

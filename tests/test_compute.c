@@ -424,7 +424,7 @@ random_dag_round(weft_pool *pool, uint64_t seed, size_t n, unsigned maxfan)
 		size_t idx = 0;
 		for (unsigned j = 0; j < nin + nlit; j++) {
 			int64_t v = args[idx].kind == 1
-			    ? ref[args[idx].node.id & 0xFFFFFF]
+			    ? ref[weft_node_index(g, args[idx].node)]
 			    : weft_as_int(args[idx].lit);
 			hh = tu_mix(hh, v);
 			idx++;

@@ -356,7 +356,7 @@ test_callbacks_and_trace(void **state)
 	for (size_t i = 0; weft_trace_get(tr, i, &e) == WEFT_OK; i++) {
 		assert_true(e.end_ns >= e.start_ns);
 		assert_true(e.worker >= 0 && e.worker < 2);
-		seen_last += e.node_index == (last.id & 0xFFFFFF);
+		seen_last += e.node_index == weft_node_index(g, last);
 	}
 	assert_int_equal(seen_last, 1);
 	assert_true(weft_trace_worker_of(tr, last) >= 0);

@@ -82,7 +82,7 @@ test_keys_unique_and_found(void **state)
 		snprintf(k, sizeof k, "k%d", i);
 		assert_true(weft_node_ok(WEFT_DELAYED_NAMED(g, k, nop)));
 	}
-	assert_int_equal(weft_graph_find(g, "k4321").id & 0xFFFFFF, 2 + 4321);
+	assert_int_equal(weft_node_index(g, weft_graph_find(g, "k4321")), 2 + 4321);
 	weft_graph_free(g);
 }
 
@@ -150,10 +150,65 @@ test_freed_graph_handles_are_caught(void **state)
 	weft_graph *g = weft_graph_new();
 	weft_node a = WEFT_DELAYED(g, nop);
 	weft_graph *h = weft_graph_new();
-	/* h has another tag: a's id does not resolve in h */
+	/* h has another serial: a's id does not resolve in h */
 	assert_false(weft_node_ok(WEFT_DELAYED(h, nop, weft_ref(a))));
 	weft_graph_free(g);
 	weft_graph_free(h);
+}
+
+/* Returns its one argument plus one (to tell which node ran). */
+static int
+inc(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
+{
+	(void)c;
+	(void)n;
+	*o = weft_int(weft_as_int(a[0]) + 1);
+	return WEFT_OK;
+}
+
+/* Regression (issue 11.3): handles carried an 8-bit graph tag, so graph
+ * i + 255 took graph i's node for its own: compute returned its own node's
+ * value and delayed accepted the reference. This test failed on the old
+ * code (graph 255 accepted graph 0's node). Every node of 300 live graphs
+ * must now be refused by every other graph. */
+#define NGRAPHS 300
+static void
+test_nodes_of_300_live_graphs_told_apart(void **state)
+{
+	(void)state;
+	weft_graph *g[NGRAPHS];
+	weft_node x[NGRAPHS];
+	for (int i = 0; i < NGRAPHS; i++) {
+		g[i] = weft_graph_new();
+		assert_non_null(g[i]);
+		x[i] = WEFT_DELAYED(g[i], inc, weft_lit(weft_int(i * 10)));
+		assert_true(weft_node_ok(x[i]));
+	}
+	for (int i = 0; i < NGRAPHS; i++)
+		for (int j = 0; j < NGRAPHS; j++)
+			assert_int_equal(weft_node_index(g[j], x[i]),
+			    i == j ? 0 : (size_t)-1);
+	for (int i = 0; i < NGRAPHS; i++) {
+		int j = (i + 255) % NGRAPHS; /* the old tag's alias */
+		weft_value r = weft_int(-1);
+		assert_int_equal(
+		    weft_compute(g[j], 1, &x[i], &r, NULL), WEFT_EINVAL);
+		assert_int_equal(weft_type_of(r), WEFT_NIL);
+		assert_string_equal(weft_graph_error(g[j]),
+		    "compute: target 0 is not a node of this graph");
+		assert_false(weft_node_ok(
+		    WEFT_DELAYED(g[j], inc, weft_ref(x[i]))));
+		assert_string_equal(weft_graph_error(g[j]),
+		    "delayed: argument 0 refers to a node of another graph");
+		assert_int_equal(weft_graph_size(g[j]), 1);
+		weft_graph_clear_error(g[j]);
+		/* and its own node still computes its own value */
+		assert_int_equal(
+		    weft_compute(g[i], 1, &x[i], &r, NULL), WEFT_OK);
+		assert_int_equal(weft_as_int(r), i * 10 + 1);
+	}
+	for (int i = 0; i < NGRAPHS; i++)
+		weft_graph_free(g[i]);
 }
 
 static void
@@ -178,7 +233,10 @@ main(void)
 		cmocka_unit_test(test_errors_are_reported),
 		cmocka_unit_test(test_literals_owned_by_graph),
 		cmocka_unit_test(test_freed_graph_handles_are_caught),
+		cmocka_unit_test(test_nodes_of_300_live_graphs_told_apart),
 		cmocka_unit_test(test_version_and_errors),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	weft_shutdown();
+	return rc;
 }

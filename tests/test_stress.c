@@ -151,7 +151,7 @@ dag_build(dag *d, uint64_t *s, size_t n, unsigned maxfan, int with_fail)
 		h = (int64_t)k;
 		for (size_t j = 0; j < k; j++)
 			h = tu_mix(h, args[j].kind == 1
-				    ? d->ref[args[j].node.id & 0xFFFFFF]
+				    ? d->ref[weft_node_index(d->g, args[j].node)]
 				    : weft_as_int(args[j].lit));
 		d->ref[i] = as_ref(h);
 		if (with_fail && tu_rand(s) % 5000 == 0) {

@@ -89,6 +89,24 @@ WEFT_API int weft_compute(weft_graph *g, size_t n, const weft_node *targets,
     weft_value *results, const weft_opts *opts);
 
 /**
+ * A cheap node that takes item `i` of node `n`'s result, which must be a
+ * WEFT_LIST (or item i of an F64S, as a FLOAT): Dask's `nout`. (Declared here, with the run layer: its function is
+ * part of the run.) A wrong type
+ * or index fails that node at compute time with a clear message.
+ * getitem nodes of the same (n, i) are the same node.
+ */
+WEFT_API weft_node weft_getitem(weft_graph *g, weft_node n, size_t i);
+
+/**
+ * Computes `targets[0..n)` like weft_compute() (opts may be NULL) and keeps
+ * their results in the graph: later computes use them as ready values and
+ * do not rerun their ancestors. Returns the compute's code; nothing is
+ * kept on an error.
+ */
+WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
+    const weft_opts *opts);
+
+/**
  * The default pool (all cores, default options), created on first use,
  * thread-safely. NULL if it could not be created. Do not free it; see
  * weft_shutdown().

@@ -21,7 +21,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "errno.h"
 #include "value.h"
@@ -35,19 +34,26 @@ extern "C" {
 typedef struct weft_graph weft_graph;
 /** What a running task gets: its key, its worker, the way to report errors. */
 typedef struct weft_ctx weft_ctx;
-struct weft_opts;
-struct weft_trace;
 
-/** A handle to a node of one graph. Cheap to copy; valid while the graph
- *  lives. The id encodes the graph, so a node of another graph is caught. */
+/**
+ * A handle to a node of one graph. Cheap to copy; valid while the graph
+ * lives. Treat `id` as private: it holds the graph's serial number (from a
+ * process-wide counter) and the node's index, so a node of any other live
+ * graph is refused with WEFT_EINVAL ("not a node of this graph"), whatever
+ * the number of graphs. The one residual limit: serials are 32 bits, so a
+ * node could pass for a node of a graph created 4,294,967,295 graphs after
+ * its own, in the same process, if both are still alive.
+ */
 typedef struct weft_node {
-	uint32_t id;
+	uint64_t id;
 } weft_node;
 
 /** The node no successful call returns (id 0). */
 #define WEFT_NODE_NONE ((weft_node) { 0 })
-/** The most nodes one graph holds. */
-#define WEFT_MAX_NODES ((size_t)0xFFFFFF)
+/** The most nodes one graph holds (2^32 - 1); memory is the real limit
+ *  (see README "Memory": tens of bytes per node and per argument). The
+ *  arguments of all nodes of a graph together are limited likewise. */
+#define WEFT_MAX_NODES ((size_t)0xFFFFFFFFu)
 
 /** True when `n` is not WEFT_NODE_NONE. */
 static inline int
@@ -76,11 +82,13 @@ typedef struct weft_arg {
 /** An argument that is the result of node `n`. */
 WEFT_API weft_arg weft_ref(weft_node n);
 /** A literal argument. The graph takes ownership of `v` when the arg is
- *  passed to a delayed call (even when that call fails). */
+ *  passed to a delayed call (even when that call fails). The NIL of a
+ *  failed constructor (weft_value_failed(), e.g. weft_str() out of memory)
+ *  makes that call fail with WEFT_ENOMEM rather than pass for a NIL. */
 WEFT_API weft_arg weft_lit(weft_value v);
 
 #ifndef __cplusplus
-/* In C, both are built in place: a call returning the 24-byte struct
+/* In C, both are built in place: a call returning the 32-byte struct
  * through memory cost more than the rest of a delayed call. The functions
  * remain for other languages and for taking their address. */
 #define weft_ref(n) ((weft_arg) { 1, (n), { 0, { 0 }, { 0 } } })
@@ -98,7 +106,8 @@ WEFT_API void weft_graph_free(weft_graph *g);
 /**
  * Adds the deferred call `fn(args[0..nargs))` and returns its node, or
  * WEFT_NODE_NONE on error (no memory, NULL fn, a ref to another graph, to
- * WEFT_NODE_NONE, or the graph is full); weft_graph_error() says which.
+ * WEFT_NODE_NONE, a literal that a failed constructor returned, or the
+ * graph is full); weft_graph_error() says which.
  * Literals in `args` are owned by the graph from now on, also on failure.
  * `args` itself is only read. Any number of arguments is allowed.
  */
@@ -165,6 +174,75 @@ WEFT_API int weft_graph_errcode(const weft_graph *g);
 /** Forgets the last error. */
 WEFT_API void weft_graph_clear_error(weft_graph *g);
 
+/* -- a read-only view ----------------------------------------------------- */
+
+/**
+ * What weft_node_view_get() tells about one node. The pointers in it are
+ * borrowed from the graph: `key` stays valid until the graph is next
+ * changed (a delayed call may move the key storage) or freed.
+ */
+typedef struct weft_node_view {
+	/** The node's function (an internal one for weft_getitem nodes). */
+	weft_fn fn;
+	/** Its number of arguments (read each with weft_node_arg()). */
+	size_t nargs;
+	/** Its key; NULL when unnamed (the default key, "node-<index>", is
+	 *  what weft_node_key() writes). */
+	const char *key;
+	/** Its priority (weft_node_set_priority(); 0 by default). */
+	int priority;
+	/** 1 when it has a persisted result (weft_persist()), else 0. */
+	int persisted;
+} weft_node_view;
+
+/**
+ * The `i`-th node of `g` in creation order, or WEFT_NODE_NONE when `i` is
+ * out of range (or `g` is NULL). A node can only refer to nodes made before
+ * it, so creation order is a topological order: walking i = 0, 1, ...
+ * visits every node after all its inputs.
+ *
+ * The view functions only read the graph. They are safe from any number of
+ * threads at once, and while a compute of `g` runs (which changes no node),
+ * but not while a thread builds `g` (weft_delayed and friends) or frees it.
+ */
+WEFT_API weft_node weft_graph_node(const weft_graph *g, size_t i);
+
+/** The index of `n` in `g` (its creation order), or (size_t)-1 when `n` is
+ *  not a node of `g` (WEFT_NODE_NONE, another graph's node, NULL `g`). */
+WEFT_API size_t weft_node_index(const weft_graph *g, weft_node n);
+
+/** Fills `*out` with what `n` is. WEFT_OK, or WEFT_EINVAL when `n` is not a
+ *  node of `g` or `out` is NULL (then `*out` is unchanged). */
+WEFT_API int weft_node_view_get(
+    const weft_graph *g, weft_node n, weft_node_view *out);
+
+/**
+ * Argument `i` of node `n`: a reference (weft_arg_is_ref(), weft_arg_node())
+ * or a literal (weft_arg_value()). A literal is BORROWED from the graph: do
+ * not release it; retain it to keep it, e.g. to pass it to a delayed call
+ * of another graph (`weft_lit(weft_value_retain(weft_arg_value(&a)))`).
+ * It lives as long as the graph. WEFT_OK, or WEFT_EINVAL when `n` is not a
+ * node of `g`, `i` is not below its nargs, or `out` is NULL.
+ */
+WEFT_API int weft_node_arg(
+    const weft_graph *g, weft_node n, size_t i, weft_arg *out);
+
+/** The persisted result of `n`, BORROWED (valid until it is released or
+ *  the graph freed): WEFT_OK, WEFT_ENOTFOUND when `n` has none, WEFT_EINVAL
+ *  when `n` is not a node of `g` or `out` is NULL. */
+WEFT_API int weft_node_persisted_value(
+    const weft_graph *g, weft_node n, weft_value *out);
+
+/** 1 when `a` is a reference to a node (weft_ref()), else 0 (a literal,
+ *  or NULL). */
+WEFT_API int weft_arg_is_ref(const weft_arg *a);
+/** The node a reference argument refers to; WEFT_NODE_NONE for a literal
+ *  or NULL. */
+WEFT_API weft_node weft_arg_node(const weft_arg *a);
+/** The value of a literal argument, borrowed from whoever holds `a` (for
+ *  an arg from weft_node_arg(), the graph); NIL for a reference or NULL. */
+WEFT_API weft_value weft_arg_value(const weft_arg *a);
+
 /* -- more ways to build --------------------------------------------------- */
 
 /**
@@ -179,14 +257,6 @@ WEFT_API weft_node weft_delayed_pure(
     weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args);
 
 /**
- * A cheap node that takes item `i` of node `n`'s result, which must be a
- * WEFT_LIST (or item i of an F64S, as a FLOAT): Dask's `nout`. A wrong type
- * or index fails that node at compute time with a clear message.
- * getitem nodes of the same (n, i) are the same node.
- */
-WEFT_API weft_node weft_getitem(weft_graph *g, weft_node n, size_t i);
-
-/**
  * Sets a priority hint on `n` (default 0). Among tasks that are ready at
  * the same time on one worker, higher priority runs first; roots are
  * started in priority order. Otherwise weft runs depth-first in creation
@@ -195,49 +265,14 @@ WEFT_API weft_node weft_getitem(weft_graph *g, weft_node n, size_t i);
  */
 WEFT_API int weft_node_set_priority(weft_graph *g, weft_node n, int priority);
 
-/**
- * Computes `targets[0..n)` like weft_compute() (opts may be NULL) and keeps
- * their results in the graph: later computes use them as ready values and
- * do not rerun their ancestors. Returns the compute's code; nothing is
- * kept on an error.
- */
-WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
-    const struct weft_opts *opts);
-
-/** Drops the kept results of `nodes[0..n)` (n == 0: of every node).
+/** Drops the kept results (weft_persist(), weft/compute.h) of
+ *  `nodes[0..n)` (n == 0: of every node).
  *  Returns how many were dropped. */
 WEFT_API size_t weft_release_persisted(
     weft_graph *g, size_t n, const weft_node *nodes);
 
 /** 1 when `n` has a persisted result, else 0. */
 WEFT_API int weft_is_persisted(const weft_graph *g, weft_node n);
-
-/**
- * Writes the graph in Graphviz DOT: one box per node labelled with its key
- * and function name, an edge per reference, persisted nodes doubled and
- * grey. With a trace (weft/trace.h, may be NULL), nodes are filled with
- * their worker's colour. WEFT_OK, WEFT_EIO on a write error, WEFT_EINVAL.
- */
-WEFT_API int weft_graph_write_dot(
-    const weft_graph *g, FILE *f, const struct weft_trace *trace);
-
-/* -- inside a running task ----------------------------------------------- */
-
-/**
- * Records a message for the running task's failure and returns WEFT_ETASK,
- * so a task can `return weft_fail(ctx, "bad row %zu", i);`. The message is
- * truncated to 1000 bytes. The compute reports it with the node's key.
- */
-WEFT_API int weft_fail(weft_ctx *ctx, const char *fmt, ...) WEFT_PRINTF(2, 3);
-/** The index of the worker running the task (0-based), or -1 off the pool. */
-WEFT_API int weft_ctx_worker(const weft_ctx *ctx);
-/** The running task's node. */
-WEFT_API weft_node weft_ctx_node(const weft_ctx *ctx);
-/** The running task's key (see weft_node_key); valid during the task. */
-WEFT_API const char *weft_ctx_key(weft_ctx *ctx);
-/** 1 when the task's compute has been canceled or has failed elsewhere: a
- *  long task may poll it and return early (its result is not used). */
-WEFT_API int weft_ctx_canceled(const weft_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 
 #include "errno.h"
 #include "graph.h"
+#include "task.h" /* weft_fail, for the functions it registers */
 #include "version.h"
 
 #ifdef __cplusplus

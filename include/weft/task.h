@@ -1,6 +1,7 @@
 /**
  * \file weft/task.h
- * \brief Dynamic parallelism inside a running task: spawn and wait.
+ * \brief Inside a running task: its context (weft_fail, weft_ctx_*), and
+ * dynamic parallelism (spawn and wait).
  *
  * \code
  * static int fib(weft_ctx *c, size_t n, const weft_value *a, weft_value *out)
@@ -28,6 +29,22 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+ * Records a message for the running task's failure and returns WEFT_ETASK,
+ * so a task can `return weft_fail(ctx, "bad row %zu", i);`. The message is
+ * truncated to 1023 bytes. The compute reports it with the node's key.
+ */
+WEFT_API int weft_fail(weft_ctx *ctx, const char *fmt, ...) WEFT_PRINTF(2, 3);
+/** The index of the worker running the task (0-based), or -1 off the pool. */
+WEFT_API int weft_ctx_worker(const weft_ctx *ctx);
+/** The running task's node. */
+WEFT_API weft_node weft_ctx_node(const weft_ctx *ctx);
+/** The running task's key (see weft_node_key); valid during the task. */
+WEFT_API const char *weft_ctx_key(weft_ctx *ctx);
+/** 1 when the task's compute has been canceled or has failed elsewhere: a
+ *  long task may poll it and return early (its result is not used). */
+WEFT_API int weft_ctx_canceled(const weft_ctx *ctx);
 
 /** A spawned child task; owned by the task that spawned it until waited. */
 typedef struct weft_task weft_task;

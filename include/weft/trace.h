@@ -62,6 +62,15 @@ WEFT_API int weft_trace_worker_of(const weft_trace *t, weft_node n);
 WEFT_API int weft_trace_write_json(
     const weft_trace *t, const weft_graph *g, FILE *f);
 
+/**
+ * Writes the graph in Graphviz DOT: one box per node labelled with its key
+ * and function name, an edge per reference, persisted nodes doubled and
+ * grey. With a trace (weft/trace.h, may be NULL), nodes are filled with
+ * their worker's colour. WEFT_OK, WEFT_EIO on a write error, WEFT_EINVAL.
+ */
+WEFT_API int weft_graph_write_dot(
+    const weft_graph *g, FILE *f, const weft_trace *trace);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,8 +13,12 @@
  * headers say which, for every function that takes or returns one.
  *
  * - Constructors return an owned value. The heap ones copy their input and
- *   return NIL when memory runs out (weft_ptr() then calls the destructor,
- *   so nothing leaks); the `_new` forms return an error code instead.
+ *   return a *failed* NIL when memory runs out or the input is bad
+ *   (weft_ptr() then calls the destructor, so nothing leaks); the `_new`
+ *   forms return an error code instead. A failed NIL is NIL to every
+ *   accessor, but weft_value_failed() tells it apart, weft_delayed()
+ *   refuses it as a literal (WEFT_ENOMEM), and a task that returns it
+ *   fails: a failed constructor never passes for a value.
  * - Accessors borrow: a pointer they return (weft_as_str(),
  *   weft_f64s_data(), ...) lives as long as the value it came from.
  * - Heap payloads are immutable once shared. The `_mut` accessors exist to
@@ -75,14 +79,15 @@ WEFT_API weft_value weft_bool(bool b);
 WEFT_API weft_value weft_int(int64_t i);
 WEFT_API weft_value weft_float(double d);
 
-/** Copies the NUL-terminated string `s`. NIL if `s` is NULL or on no memory. */
+/** Copies the NUL-terminated string `s`. A failed NIL (weft_value_failed)
+ *  if `s` is NULL or on no memory. */
 WEFT_API weft_value weft_str(const char *s);
 /** Copies `n` bytes of `s` (which may hold NULs) and adds a terminating NUL.
- *  `s` may be NULL when n is 0 (an empty string); NIL if `s` is NULL and
- *  n > 0, or on no memory. */
-WEFT_API weft_value weft_str_n(const char *s, size_t n);
-/** Copies `n` bytes from `p` (`p` may be NULL when n is 0). NIL if `p` is
+ *  `s` may be NULL when n is 0 (an empty string); a failed NIL if `s` is
  *  NULL and n > 0, or on no memory. */
+WEFT_API weft_value weft_str_n(const char *s, size_t n);
+/** Copies `n` bytes from `p` (`p` may be NULL when n is 0). A failed NIL
+ *  if `p` is NULL and n > 0, or on no memory. */
 WEFT_API weft_value weft_bytes(const void *p, size_t n);
 /** Copies `n` doubles from `p`; p == NULL gives `n` zeros. */
 WEFT_API weft_value weft_f64s(const double *p, size_t n);
@@ -114,6 +119,11 @@ WEFT_API int weft_list_new(size_t n, weft_value *out);
  * itself).
  */
 WEFT_API int weft_list_set(weft_value *list, size_t i, weft_value item);
+
+/** True when `v` is the NIL a constructor (weft_str, weft_str_n,
+ *  weft_bytes, weft_f64s, weft_list, weft_ptr) returned because it failed;
+ *  false for weft_nil() and every other value. Releasing it is harmless. */
+WEFT_API bool weft_value_failed(weft_value v);
 
 /* -- reference counting ------------------------------------------------- */
 

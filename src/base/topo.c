@@ -117,11 +117,11 @@ weft__place_clear(weft__place *p)
 
 int
 weft__topo_plan(
-    const weft__topo *t, unsigned i, weft_bind mode, weft__place *p)
+    const weft__topo *t, unsigned i, weft__topo_mode mode, weft__place *p)
 {
 	p->core = p->pu = -1;
 	p->cpuset = p->coreset = NULL;
-	if (mode == WEFT_BIND_NONE)
+	if (mode == WEFT__TOPO_NONE)
 		return WEFT_OK;
 	unsigned ci = i % t->cores;
 	hwloc_obj_t core = hwloc_get_obj_inside_cpuset_by_type(
@@ -136,11 +136,11 @@ weft__topo_plan(
 	    t->topo, coreset, HWLOC_OBJ_PU);
 	unsigned pi = npu > 0 ? (i / t->cores) % (unsigned)npu : 0;
 	hwloc_obj_t pu = hwloc_get_obj_inside_cpuset_by_type(
-	    t->topo, coreset, HWLOC_OBJ_PU, mode == WEFT_BIND_PUS ? pi : 0);
+	    t->topo, coreset, HWLOC_OBJ_PU, mode == WEFT__TOPO_PUS ? pi : 0);
 	p->core = (int)ci;
 	p->pu = pu ? (int)pu->os_index : -1;
 	p->coreset = coreset;
-	if (mode == WEFT_BIND_PUS && pu) {
+	if (mode == WEFT__TOPO_PUS && pu) {
 		p->cpuset = hwloc_bitmap_dup(pu->cpuset);
 		if (!p->cpuset) {
 			weft__place_clear(p);
@@ -150,25 +150,25 @@ weft__topo_plan(
 	return WEFT_OK;
 }
 
-weft_bound
+weft__topo_bound
 weft__topo_bind(weft__topo *t, pthread_t th, const weft__place *p, int *err)
 {
 	*err = 0;
 	if (!p->coreset)
-		return WEFT_BOUND_NONE;
+		return WEFT__TOPO_BOUND_NONE;
 	if (!t->can_bind) {
 		*err = ENOSYS;
-		return WEFT_BOUND_NONE;
+		return WEFT__TOPO_BOUND_NONE;
 	}
 	if (p->cpuset &&
 	    hwloc_set_thread_cpubind(t->topo, th, p->cpuset, 0) == 0)
-		return WEFT_BOUND_PU;
+		return WEFT__TOPO_BOUND_PU;
 	if (p->cpuset)
 		*err = errno;
 	/* The PU was refused (or cores were asked for): the whole core. */
 	if (hwloc_set_thread_cpubind(t->topo, th, p->coreset, 0) == 0)
-		return WEFT_BOUND_CORE;
+		return WEFT__TOPO_BOUND_CORE;
 	if (!*err)
 		*err = errno ? errno : EINVAL;
-	return WEFT_BOUND_NONE;
+	return WEFT__TOPO_BOUND_NONE;
 }

@@ -13,9 +13,23 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "weft/pool.h"
+#include "weft/errno.h"
 
 typedef struct weft__topo weft__topo;
+
+/* What to plan for a worker (the pool maps its weft_bind to this). */
+typedef enum weft__topo_mode {
+	WEFT__TOPO_NONE = 0,  /* no place */
+	WEFT__TOPO_CORES = 1, /* a core, any PU of it */
+	WEFT__TOPO_PUS = 2,   /* one PU of a core */
+} weft__topo_mode;
+
+/* What binding took effect (the pool maps it to its weft_bound). */
+typedef enum weft__topo_bound {
+	WEFT__TOPO_BOUND_NONE = 0,
+	WEFT__TOPO_BOUND_PU = 1,
+	WEFT__TOPO_BOUND_CORE = 2,
+} weft__topo_bound;
 
 /* Where one worker should run. */
 typedef struct weft__place {
@@ -37,12 +51,12 @@ int weft__topo_can_bind(const weft__topo *t);
 
 /* Fills *p for worker i under `mode`. WEFT_OK or WEFT_ENOMEM. */
 int weft__topo_plan(
-    const weft__topo *t, unsigned i, weft_bind mode, weft__place *p);
+    const weft__topo *t, unsigned i, weft__topo_mode mode, weft__place *p);
 void weft__place_clear(weft__place *p);
 
 /* Binds thread `th` as planned: the PU set, then the core's set, else
  * nothing. Returns what took effect; *err gets the errno of the refusal. */
-weft_bound weft__topo_bind(
+weft__topo_bound weft__topo_bind(
     weft__topo *t, pthread_t th, const weft__place *p, int *err);
 
 #endif

@@ -9,10 +9,10 @@
 #include "base/alloc.h"
 #include "base/atomic.h"
 
-/* Tags 1..255 cycle, so a node of a recently freed or another live graph
- * is caught unless 255 graphs were made in between (a best effort that
- * costs nothing on the hot path). */
-static _Atomic uint32_t weft__next_tag;
+/* Graph serials 1..2^32-1, never 0 (which would let WEFT_NODE_NONE's
+ * index 0 pass for a node). A node of another graph is caught unless
+ * 2^32 - 1 graphs were made in between (see weft/graph.h). */
+static _Atomic uint64_t weft__next_serial;
 
 /* Guards every graph's list of users (computes). Lock order: this lock,
  * then a run's lock, then a pool's. */
@@ -36,7 +36,9 @@ weft_graph_new(void)
 	weft_graph *g = weft__calloc(1, sizeof *g);
 	if (!g)
 		return NULL;
-	g->tag = weft_atomic_add_relaxed(&weft__next_tag, 1) % 255 + 1;
+	g->serial = (uint32_t)(weft_atomic_add_relaxed(&weft__next_serial, 1) %
+				   0xFFFFFFFFu) +
+	    1;
 	return g;
 }
 
@@ -141,11 +143,14 @@ weft_graph_size(const weft_graph *g)
 	return g ? g->n : 0;
 }
 
-weft_node
-weft__graph_node(const weft_graph *g, uint32_t index)
+const weft_value *
+weft__graph_lit(const weft_graph *g, const weft__node *nd, uint32_t k)
 {
-	weft_node n = { (g->tag << WEFT__INDEX_BITS) | index };
-	return n;
+	const uint32_t *a = g->args + nd->arg0;
+	uint32_t before = 0;
+	for (uint32_t i = 0; i < k; i++)
+		before += a[i] == WEFT__LIT;
+	return &g->lits[nd->lit0 + before];
 }
 
 /* -- keys ---------------------------------------------------------------- */
@@ -206,7 +211,7 @@ weft__default_key_index(const char *key)
 		return WEFT__NONE;
 	char *end;
 	unsigned long v = strtoul(key + 5, &end, 10);
-	if (*end || v > WEFT__INDEX_MASK)
+	if (*end || v >= WEFT__NONE)
 		return WEFT__NONE;
 	return (uint32_t)v;
 }
@@ -278,12 +283,18 @@ weft__check_args(
 	if (g->n >= WEFT_MAX_NODES)
 		return weft__graph_set_error(g, WEFT_ENOMEM,
 		    "delayed: the graph is full (%zu nodes)", g->n);
-	if (nargs > UINT32_MAX / 2 || g->nslots + nargs > UINT32_MAX / 2)
+	if (nargs > UINT32_MAX - 1 || g->nslots + nargs > UINT32_MAX - 1)
 		return weft__graph_set_error(g, WEFT_ENOMEM,
 		    "delayed: too many arguments in the graph");
 	*nlit = 0;
 	for (size_t i = 0; i < nargs; i++) {
 		if (args[i].kind == 2) {
+			if (weft_value_failed(args[i].lit))
+				return weft__graph_set_error(g, WEFT_ENOMEM,
+				    "delayed: argument %zu is the NIL of a "
+				    "failed value constructor (out of memory "
+				    "or bad input)",
+				    i);
 			(*nlit)++;
 			continue;
 		}
@@ -307,7 +318,7 @@ weft__check_args(
 			    "graph",
 			    i);
 	}
-	if (g->nlits + *nlit > WEFT__ARG_LIT - 1)
+	if (g->nlits + *nlit > UINT32_MAX)
 		return weft__graph_set_error(g, WEFT_ENOMEM,
 		    "delayed: too many literals in the graph");
 	return WEFT_OK;
@@ -385,14 +396,15 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	nd->nargs = (uint32_t)nargs;
 	nd->key = 0;
 	nd->succ_head = WEFT__NONE;
+	nd->lit0 = (uint32_t)g->nlits;
 	for (size_t i = 0; i < nargs; i++) {
 		uint32_t s = (uint32_t)g->nslots++;
 		if (args[i].kind == 2) {
-			g->args[s] = (uint32_t)g->nlits | WEFT__ARG_LIT;
+			g->args[s] = WEFT__LIT;
 			g->lits[g->nlits++] = args[i].lit;
 			continue;
 		}
-		uint32_t in = args[i].node.id & WEFT__INDEX_MASK;
+		uint32_t in = (uint32_t)args[i].node.id;
 		g->args[s] = in;
 		g->edge_dst[s] = self;
 		g->edge_next[s] = g->nodes[in].succ_head;

@@ -7,11 +7,18 @@
  * the indexes visits every consumer before its inputs (the cull needs no
  * stack).
  *
- * Arguments live in one flat array of 32-bit slots: a node index, or a
- * literal's index with WEFT__ARG_LIT set. Each reference slot is also an
- * edge of its input's successor chain (edge_next, edge_dst), so successor
- * lists are built in O(1) per argument while the graph is built, with no
- * per-node allocation and no rebuild before a compute.
+ * Arguments live in one flat array of 32-bit slots: a node index, or
+ * WEFT__LIT for a literal. A node's literals sit in order in g->lits from
+ * nd->lit0, so a reader walks them with a cursor; keeping the literal's
+ * index out of the slot leaves all 32 bits to node indexes. Each reference
+ * slot is also an edge of its input's successor chain (edge_next,
+ * edge_dst), so successor lists are built in O(1) per argument while the
+ * graph is built, with no per-node allocation and no rebuild before a
+ * compute.
+ *
+ * A handle (weft_node.id) is the graph's 32-bit serial above the 32-bit
+ * node index. Serials come from one process-wide counter, so nodes of
+ * different graphs differ unless 2^32 - 1 graphs were made in between.
  */
 #ifndef WEFT_GRAPH_GRAPH_H
 #define WEFT_GRAPH_GRAPH_H
@@ -21,10 +28,8 @@
 
 #include "weft/graph.h"
 
-#define WEFT__ARG_LIT 0x80000000u
-#define WEFT__NONE 0xFFFFFFFFu
-#define WEFT__INDEX_BITS 24
-#define WEFT__INDEX_MASK ((1u << WEFT__INDEX_BITS) - 1)
+#define WEFT__NONE 0xFFFFFFFFu /* no node, no edge */
+#define WEFT__LIT 0xFFFFFFFFu  /* an argument slot that holds a literal */
 
 typedef struct weft__node {
 	weft_fn fn;
@@ -33,6 +38,7 @@ typedef struct weft__node {
 	uint32_t key;	    /* offset + 1 in g->keys; 0 = unnamed */
 	uint32_t succ_head; /* first edge (slot index) of the successor
 			       chain, WEFT__NONE when none */
+	uint32_t lit0;	    /* its first literal in g->lits */
 } weft__node;
 
 /* Something that uses a graph without owning it (a compute). The graph
@@ -45,10 +51,10 @@ struct weft__graph_user {
 };
 
 struct weft_graph {
-	uint32_t tag; /* top 8 bits of every node id of this graph */
+	uint32_t serial; /* top 32 bits of every node id of this graph */
 	weft__node *nodes;
 	size_t n, cap;
-	uint32_t *args;	     /* slot: node index or literal | ARG_LIT */
+	uint32_t *args;	     /* slot: node index or WEFT__LIT */
 	uint32_t *edge_next; /* per slot: next edge of the same input */
 	uint32_t *edge_dst;  /* per slot: the consuming node */
 	size_t nslots, slots_cap;
@@ -78,12 +84,22 @@ void weft__graph_detach(weft_graph *const *gp, weft__graph_user *u);
 static inline uint32_t
 weft__graph_index(const weft_graph *g, weft_node n)
 {
-	uint32_t i = n.id & WEFT__INDEX_MASK;
-	if ((n.id >> WEFT__INDEX_BITS) != g->tag || i >= g->n)
+	uint32_t i = (uint32_t)n.id;
+	if ((uint32_t)(n.id >> 32) != g->serial || i >= g->n)
 		return WEFT__NONE;
 	return i;
 }
-weft_node weft__graph_node(const weft_graph *g, uint32_t index);
+/* The handle of node `index` of g. */
+static inline weft_node
+weft__graph_node(const weft_graph *g, uint32_t index)
+{
+	weft_node n = { (uint64_t)g->serial << 32 | index };
+	return n;
+}
+/* The literal of slot `k` of node `nd` when that slot is WEFT__LIT: the
+ * literals before it in the node's slots come first in g->lits. */
+const weft_value *weft__graph_lit(
+    const weft_graph *g, const weft__node *nd, uint32_t k);
 /* Records the graph's last error (printf-style). Returns `code`. */
 int weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)
     WEFT_PRINTF(3, 4);

@@ -172,6 +172,23 @@ weft_nil(void)
 	return WEFT__SCALAR(WEFT_NIL, i, 0);
 }
 
+/* What a constructor returns when it fails: a NIL that says so, so that
+ * weft_delayed and the run refuse it instead of taking it for a NIL the
+ * caller meant (weft/value.h, weft_value_failed). */
+static weft_value
+failed_value(void)
+{
+	weft_value v = weft_nil();
+	v.reserved_[0] = WEFT__VALUE_FAILED;
+	return v;
+}
+
+bool
+weft_value_failed(weft_value v)
+{
+	return v.type == WEFT_NIL && v.reserved_[0] == WEFT__VALUE_FAILED;
+}
+
 weft_value
 weft_bool(bool b)
 {
@@ -196,7 +213,7 @@ weft_value
 weft_str(const char *s)
 {
 	if (!s)
-		return weft_nil();
+		return failed_value();
 	return weft_str_n(s, strlen(s));
 }
 
@@ -204,10 +221,10 @@ weft_value
 weft_str_n(const char *s, size_t n)
 {
 	if (!s && n)
-		return weft_nil();
+		return failed_value();
 	weft_obj *o = obj_alloc(WEFT_STR, n, 1, 1);
 	if (!o)
-		return weft_nil();
+		return failed_value();
 	if (n)
 		memcpy(o->data, s, n);
 	o->data[n] = '\0';
@@ -218,10 +235,10 @@ weft_value
 weft_bytes(const void *p, size_t n)
 {
 	if (!p && n)
-		return weft_nil();
+		return failed_value();
 	weft_obj *o = obj_alloc(WEFT_BYTES, n, 1, 0);
 	if (!o)
-		return weft_nil();
+		return failed_value();
 	if (n)
 		memcpy(o->data, p, n);
 	return make_heap(WEFT_BYTES, o);
@@ -253,7 +270,8 @@ weft_value
 weft_f64s(const double *p, size_t n)
 {
 	weft_value v;
-	(void)weft_f64s_new(n, p, &v);
+	if (weft_f64s_new(n, p, &v) != WEFT_OK)
+		return failed_value();
 	return v;
 }
 
@@ -278,7 +296,7 @@ weft_list(size_t n, const weft_value *items)
 {
 	weft_value v;
 	if (weft_list_new(n, &v) != WEFT_OK)
-		return v;
+		return failed_value();
 	if (items) {
 		weft_value *it = list_items(v.u.obj);
 		for (size_t i = 0; i < n; i++)
@@ -313,7 +331,7 @@ weft_ptr(void *ptr, weft_ptr_free_fn free_fn)
 		 * it, so the promise "called once" is kept here. */
 		if (free_fn)
 			free_fn(ptr);
-		return weft_nil();
+		return failed_value();
 	}
 	ptr_box(o)->ptr = ptr;
 	ptr_box(o)->free_fn = free_fn;

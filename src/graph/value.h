@@ -9,6 +9,9 @@
 
 #include "weft/value.h"
 
+/* reserved_[0] of a NIL that a failed constructor returned */
+#define WEFT__VALUE_FAILED 1
+
 /* Bytes of the heap object `v` points to (header included), or 0 for the
  * inline types. Shallow on purpose: a list's items may be shared with other
  * values, so counting them here would count them twice; and it is O(1). A

@@ -13,6 +13,7 @@
 
 #include "weft/array.h"
 #include "weft/graph.h"
+#include "weft/task.h"
 #include "weft/value.h"
 
 /* -- double-double sums -------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include "mpi/mpi_int.h"
 
 #define INDEX_MASK 0xFFFFFFu
+#define MPI_GRAPH_MAX_NODES ((size_t)INDEX_MASK)
 
 static uint32_t graph_serial;
 
@@ -164,7 +165,7 @@ check_args(weft_mpi_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 	if (nargs && !args)
 		return wm_graph_fail(g, WEFT_EINVAL,
 		    "delayed: %zu arguments but the array is NULL", nargs);
-	if (g->n >= WEFT_MAX_NODES - 1)
+	if (g->n >= MPI_GRAPH_MAX_NODES - 1)
 		return wm_graph_fail(g, WEFT_ENOMEM,
 		    "delayed: the graph is full (%zu nodes)", g->n);
 	if (nargs > UINT32_MAX / 2 || g->nargs + nargs > UINT32_MAX / 2)

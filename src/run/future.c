@@ -1,120 +1,22 @@
 /*
- * The public face of a compute: weft_compute, futures, persist, and the
- * default pool. A future is a run (run.h); weft_compute is an async
- * compute followed by a wait.
+ * Futures: a compute started with weft_compute_async, then waited for,
+ * canceled, read as a whole or target by target as they complete.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/futex.h"
+#include "base/sort.h"
 #include "run/run.h"
 #include "weft/future.h"
-
-struct weft_future {
-	weft__run run;
-};
-
-/* -- the default pool ------------------------------------------------------ */
-
-static pthread_mutex_t weft__default_mu = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(weft_pool *) weft__default;
-
-weft_pool *
-weft_default_pool(void)
-{
-	weft_pool *p = weft_atomic_load_acquire(&weft__default);
-	if (p)
-		return p;
-	pthread_mutex_lock(&weft__default_mu);
-	p = weft_atomic_load_relaxed(&weft__default);
-	if (!p) {
-		p = weft_pool_new(NULL);
-		weft_atomic_store_release(&weft__default, p);
-	}
-	pthread_mutex_unlock(&weft__default_mu);
-	return p;
-}
-
-void
-weft_shutdown(void)
-{
-	pthread_mutex_lock(&weft__default_mu);
-	weft_pool *p = weft_atomic_exchange_acq_rel(&weft__default, NULL);
-	pthread_mutex_unlock(&weft__default_mu);
-	weft_pool_free(p);
-}
-
-/* -- starting ----------------------------------------------------------------- */
-
-#define WEFT__KNOWN_FLAGS (WEFT_NO_FUSE)
-
-static int
-weft__check(weft_graph *g, size_t n, const weft_node *targets,
-    const weft_opts *opts)
-{
-	if (!g)
-		return WEFT_EINVAL;
-	if (n > 0 && !targets)
-		return weft__graph_set_error(g, WEFT_EINVAL,
-		    "compute: %zu targets but a NULL targets array", n);
-	if (n > WEFT_MAX_NODES * 4)
-		return weft__graph_set_error(g, WEFT_EINVAL,
-		    "compute: %zu targets is too many", n);
-	if (opts && (opts->flags & ~(unsigned)WEFT__KNOWN_FLAGS))
-		return weft__graph_set_error(g, WEFT_EINVAL,
-		    "compute: unknown flags 0x%x",
-		    opts->flags & ~(unsigned)WEFT__KNOWN_FLAGS);
-	return WEFT_OK;
-}
-
-static weft_future *
-weft__start(weft_graph *g, size_t n, const weft_node *targets,
-    const weft_opts *opts, int *rcp)
-{
-	int rc = weft__check(g, n, targets, opts);
-	weft_future *f = NULL;
-	if (rc != WEFT_OK)
-		goto out;
-	weft_pool *pool = opts && opts->pool ? opts->pool : weft_default_pool();
-	if (!pool) {
-		rc = weft__graph_set_error(g, WEFT_ENOMEM,
-		    "compute: the default pool could not be started");
-		goto out;
-	}
-	f = weft__calloc_aligned(1, sizeof *f, WEFT_CACHE_LINE);
-	if (!f) {
-		rc = weft__graph_set_error(
-		    g, WEFT_ENOMEM, "compute: out of memory");
-		goto out;
-	}
-	weft__run *r = &f->run;
-	r->g = g;
-	r->pool = pool;
-	if (opts) {
-		r->flags = opts->flags;
-		r->cb = opts->callbacks;
-		r->trace = opts->trace;
-	}
-	rc = weft__run_prepare(r, n, targets);
-	if (rc == WEFT_OK)
-		rc = weft__run_start(r);
-	if (rc != WEFT_OK) {
-		weft__run_destroy(r);
-		weft__free_aligned(f);
-		f = NULL;
-	}
-out:
-	*rcp = rc;
-	return f;
-}
 
 weft_future *
 weft_compute_async(weft_graph *g, size_t n, const weft_node *targets,
     const weft_opts *opts)
 {
 	int rc;
-	return weft__start(g, n, targets, opts, &rc);
+	return weft__compute_start(g, n, targets, opts, &rc);
 }
 
 /* -- waiting ------------------------------------------------------------------ */
@@ -172,19 +74,13 @@ weft_future_results(weft_future *f, weft_value *results)
 	return rc;
 }
 
-static const uint32_t *weft__perm_tidx;
-
+/* Target positions by their node, then by position. */
 static int
-weft__perm_cmp(const void *a, const void *b)
+perm_before(const void *ctx, uint32_t a, uint32_t b)
 {
-	uint32_t x = weft__perm_tidx[*(const uint32_t *)a];
-	uint32_t y = weft__perm_tidx[*(const uint32_t *)b];
-	if (x != y)
-		return (x > y) - (x < y);
-	return (*(const uint32_t *)a > *(const uint32_t *)b) -
-	    (*(const uint32_t *)a < *(const uint32_t *)b);
+	const uint32_t *tidx = ctx;
+	return tidx[a] != tidx[b] ? tidx[a] < tidx[b] : a < b;
 }
-static pthread_mutex_t weft__perm_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Target positions sorted by node, to map a finished node to every place
  * it was asked for. Built on the first as-completed call. */
@@ -198,10 +94,7 @@ weft__build_perm(weft__run *r)
 		return WEFT_ENOMEM;
 	for (size_t i = 0; i < r->n; i++)
 		r->tperm[i] = (uint32_t)i;
-	pthread_mutex_lock(&weft__perm_mu);
-	weft__perm_tidx = r->tidx;
-	qsort(r->tperm, r->n, sizeof *r->tperm, weft__perm_cmp);
-	pthread_mutex_unlock(&weft__perm_mu);
+	weft__sort_u32(r->tperm, r->n, perm_before, r->tidx);
 	return WEFT_OK;
 }
 
@@ -297,72 +190,3 @@ weft_future_free(weft_future *f)
 	weft__free_aligned(f);
 }
 
-/* -- synchronous computes ------------------------------------------------------ */
-
-/* Moves each target's result to the caller; a target listed again gets a
- * new reference to the first copy. */
-static void
-weft__collect(weft__run *r, weft_value *res)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		weft__slot *s = &r->slots[r->tidx[i]];
-		if (s->flags & WEFT__F_TARGET) {
-			res[i] = s->result;
-			s->result = weft_nil();
-			s->flags &= ~WEFT__F_TARGET;
-			/* `fused` is free now: where the first copy went */
-			s->fused = (uint32_t)i;
-		} else {
-			res[i] = weft_value_retain(res[s->fused]);
-		}
-	}
-}
-
-int
-weft_compute(weft_graph *g, size_t n, const weft_node *targets,
-    weft_value *results, const weft_opts *opts)
-{
-	if (results)
-		for (size_t i = 0; i < n; i++)
-			results[i] = weft_nil();
-	if (g && n > 0 && !results)
-		return weft__graph_set_error(g, WEFT_EINVAL,
-		    "compute: %zu targets but a NULL results array", n);
-	if (g && n == 0)
-		return weft__check(g, n, targets, opts);
-	int rc;
-	weft_future *f = weft__start(g, n, targets, opts, &rc);
-	if (!f)
-		return rc;
-	weft__run_wait(&f->run, -1);
-	weft__run_finish(&f->run);
-	rc = f->run.rc;
-	if (rc == WEFT_OK)
-		weft__collect(&f->run, results);
-	weft__run_destroy(&f->run);
-	weft__free_aligned(f);
-	return rc;
-}
-
-int
-weft_persist(weft_graph *g, size_t n, const weft_node *targets,
-    const weft_opts *opts)
-{
-	if (!g || (n && !targets))
-		return WEFT_EINVAL;
-	weft_value *res = weft__calloc(n ? n : 1, sizeof *res);
-	if (!res)
-		return weft__graph_set_error(g, WEFT_ENOMEM, "persist: out of memory");
-	int rc = weft_compute(g, n, targets, res, opts);
-	for (size_t i = 0; rc == WEFT_OK && i < n; i++) {
-		rc = weft__graph_persist_set(
-		    g, targets[i].id & WEFT__INDEX_MASK, res[i]);
-		res[i] = weft_nil();
-		if (rc != WEFT_OK)
-			weft__graph_set_error(g, rc, "persist: out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		weft_value_release(&res[i]);
-	weft__free(res);
-	return rc;
-}

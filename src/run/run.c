@@ -23,6 +23,7 @@
 
 #include "base/alloc.h"
 #include "base/futex.h"
+#include "base/sort.h"
 #include "graph/value.h"
 #include "run/run.h"
 #include "weft/task.h"
@@ -121,9 +122,9 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		}
 	}
 	const uint32_t *a = g->args + nd->arg0;
+	const weft_value *lit = g->lits + nd->lit0;
 	for (uint32_t i = 0; i < nd->nargs; i++)
-		argv[i] = (a[i] & WEFT__ARG_LIT) ? g->lits[a[i] & ~WEFT__ARG_LIT]
-						 : r->slots[a[i]].result;
+		argv[i] = a[i] == WEFT__LIT ? *lit++ : r->slots[a[i]].result;
 	/* The task writes straight into the result slot (NIL from calloc):
 	 * copying a just-returned value out of a local missed store
 	 * forwarding and stalled every task. */
@@ -155,6 +156,13 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		weft__ctx_wait_children(&ctx);
 	if (argv != stackargs)
 		weft__free(argv);
+	if (rc == WEFT_OK && out->type == WEFT_NIL &&
+	    weft_value_failed(*out)) {
+		/* a failed constructor's NIL must not pass for a result */
+		weft_fail(&ctx, "the task returned the NIL of a failed value "
+				"constructor (out of memory?)");
+		rc = WEFT_ENOMEM;
+	}
 	if (rc != WEFT_OK) {
 		weft_value_release(out);
 		weft__record_failure(r, &ctx, rc);
@@ -171,7 +179,7 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
 {
 	const uint32_t *a = r->g->args + nd->arg0;
 	for (uint32_t i = 0; i < nd->nargs; i++) {
-		if (a[i] & WEFT__ARG_LIT)
+		if (a[i] == WEFT__LIT)
 			continue;
 		weft__slot *s = &r->slots[a[i]];
 		if (s->flags & WEFT__F_TARGET)
@@ -303,9 +311,10 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 	if (!(arg & WEFT__RANGE)) {
 		weft__run_node(r, (uint32_t)arg, w, &tb);
 	} else {
+		/* a range of root units [lo, hi): see weft__run_prepare */
 		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
 		uint32_t hi = (uint32_t)arg & 0x3FFFFFF;
-		while (hi - lo > r->grain) {
+		while ((uint64_t)(hi - lo) * r->unit > r->grain && hi - lo > 1) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			weft__worker_push(w,
 			    weft__job(r->handler,
@@ -313,7 +322,10 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 			weft__notify(r->pool);
 			hi = mid;
 		}
-		for (uint32_t i = lo; i < hi; i++)
+		size_t end = (size_t)hi * r->unit;
+		if (end > r->nroots)
+			end = r->nroots;
+		for (size_t i = (size_t)lo * r->unit; i < end; i++)
 			weft__run_node(r, r->roots[i], w, &tb);
 	}
 	/* after this the run may be gone */
@@ -323,20 +335,14 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 
 /* -- setup -------------------------------------------------------------------- */
 
-static const weft_graph *weft__sort_graph;
-
+/* Roots by priority, higher first; creation order among equals. */
 static int
-weft__root_cmp(const void *a, const void *b)
+root_before(const void *ctx, uint32_t x, uint32_t y)
 {
-	/* higher priority first; creation order among equals */
-	int32_t pa = weft__graph_prio(weft__sort_graph, *(const uint32_t *)a);
-	int32_t pb = weft__graph_prio(weft__sort_graph, *(const uint32_t *)b);
-	if (pa != pb)
-		return pa > pb ? -1 : 1;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
+	const weft_graph *g = ctx;
+	int32_t px = weft__graph_prio(g, x), py = weft__graph_prio(g, y);
+	return px != py ? px > py : x < y;
 }
-static pthread_mutex_t weft__sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * Marks the targets and, in one reverse sweep over the indexes (a
@@ -399,7 +405,7 @@ weft__setup(weft__run *r)
 		const uint32_t *a = g->args + nd->arg0;
 		uint32_t np = 0;
 		for (uint32_t i = 0; i < nd->nargs; i++) {
-			if (a[i] & WEFT__ARG_LIT)
+			if (a[i] == WEFT__LIT)
 				continue;
 			weft__slot *in = &r->slots[a[i]];
 			weft_atomic_store_relaxed(
@@ -434,12 +440,8 @@ weft__setup(weft__run *r)
 		r->roots[i] = r->roots[j - 1];
 		r->roots[j - 1] = t;
 	}
-	if (g->prio && r->nroots > 1) {
-		pthread_mutex_lock(&weft__sort_mu);
-		weft__sort_graph = g;
-		qsort(r->roots, r->nroots, sizeof *r->roots, weft__root_cmp);
-		pthread_mutex_unlock(&weft__sort_mu);
-	}
+	if (g->prio && r->nroots > 1)
+		weft__sort_u32(r->roots, r->nroots, root_before, g);
 	return WEFT_OK;
 }
 
@@ -509,6 +511,9 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 	 * than a small task (SCHEDULER.md §2a). */
 	size_t per = r->nroots / (16 * (size_t)weft_pool_threads(r->pool));
 	r->grain = per < 1 ? 1 : per > 64 ? 64 : (uint32_t)per;
+	/* A range job holds 25 bits per end: past 2^25 roots, its ends count
+	 * units of several roots. */
+	r->unit = (uint32_t)(r->nroots >> 25) + 1;
 	return WEFT_OK;
 }
 
@@ -529,7 +534,8 @@ weft__run_start(weft__run *r)
 		    "compute: %u computes already run on this pool",
 		    WEFT__MAX_HANDLERS - 2);
 	rc = weft__submit(r->pool,
-	    weft__job(r->handler, WEFT__RANGE | (uint64_t)r->nroots));
+	    weft__job(r->handler,
+		WEFT__RANGE | (uint64_t)((r->nroots + r->unit - 1) / r->unit)));
 	if (rc != WEFT_OK) {
 		weft__handler_remove(r->pool, r->handler);
 		r->handler = 0;

@@ -14,6 +14,7 @@
 #include "graph/graph.h"
 #include "sched/sched.h"
 #include "weft/compute.h"
+#include "weft/future.h"
 #include "weft/task.h"
 
 #define WEFT__UNUSED 0xFFFFFFFFu /* pending of a node not in the run */
@@ -46,6 +47,7 @@ typedef struct weft__run {
 	size_t nroots;
 	uint32_t hi;	/* highest node index in the run; slots[0..hi] */
 	uint32_t grain; /* roots run in a row by one job, once split */
+	uint32_t unit;	/* roots per unit of a range job */
 	uint32_t handler;
 	uint32_t ntasks; /* nodes that will run */
 	unsigned flags;
@@ -75,6 +77,19 @@ typedef struct weft__run {
 	int rc;
 	char errmsg[1400];
 } weft__run;
+
+/* A future is a run (weft/future.h). */
+struct weft_future {
+	weft__run run;
+};
+
+/* Checks a compute request, sets up its run on its pool and starts it
+ * (compute.c). NULL on error, with *rcp set and the graph's error. */
+weft_future *weft__compute_start(weft_graph *g, size_t n,
+    const weft_node *targets, const weft_opts *opts, int *rcp);
+/* Checks the arguments of a compute; the graph's error on failure. */
+int weft__compute_check(weft_graph *g, size_t n, const weft_node *targets,
+    const weft_opts *opts);
 
 typedef struct weft__child weft__child;
 

@@ -126,7 +126,7 @@ weft_trace_worker_of(const weft_trace *t, weft_node n)
 {
 	int who = -1;
 	int64_t last = INT64_MIN;
-	uint32_t idx = n.id & WEFT__INDEX_MASK;
+	uint32_t idx = (uint32_t)n.id;
 	for (unsigned k = 0; t && k < t->nw; k++)
 		for (size_t i = 0; i < t->w[k].n; i++)
 			if (t->w[k].ev[i].node_index == idx &&

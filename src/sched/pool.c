@@ -432,13 +432,20 @@ weft__pool_place(weft_pool *p, const weft_pool_opts *o)
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		weft__worker *w = &p->workers[i];
 		weft__place pl;
-		int rc = weft__topo_plan(p->topo, i, pi->bind, &pl);
+		weft__topo_mode mode = pi->bind == WEFT_BIND_NONE
+		    ? WEFT__TOPO_NONE
+		    : pi->bind == WEFT_BIND_PUS ? WEFT__TOPO_PUS
+						: WEFT__TOPO_CORES;
+		int rc = weft__topo_plan(p->topo, i, mode, &pl);
 		if (rc != WEFT_OK)
 			return rc;
 		w->info.core = pl.core;
 		w->info.pu = pl.pu;
-		w->info.bound =
+		weft__topo_bound b =
 		    weft__topo_bind(p->topo, w->th, &pl, &w->info.bind_errno);
+		w->info.bound = b == WEFT__TOPO_BOUND_PU ? WEFT_BOUND_PU
+		    : b == WEFT__TOPO_BOUND_CORE	 ? WEFT_BOUND_CORE
+						 : WEFT_BOUND_NONE;
 		weft__place_clear(&pl);
 		if (w->info.bound != WEFT_BOUND_NONE)
 			pi->bound++;

@@ -24,7 +24,7 @@ struct frame {
 static int
 nomem(struct loader *L)
 {
-	return spec_fail(L, WEFT_ENOMEM, SPEC_NONE, SPEC_NONE,
+	return weft__spec_fail(L, WEFT_ENOMEM, SPEC_NONE, SPEC_NONE,
 	    "out of memory");
 }
 
@@ -48,7 +48,7 @@ cycle_error(struct loader *L, const struct frame *stack, size_t from,
 		weft__buf_printf(&b, "%s -> ", s->keys[stack[i].k].name);
 	}
 	weft__buf_puts(&b, s->keys[first].name);
-	rc = spec_fail(L, WEFT_ECYCLE, s->keys[first].kpos, first,
+	rc = weft__spec_fail(L, WEFT_ECYCLE, s->keys[first].kpos, first,
 	    "cycle: %s", b.oom ? "(out of memory)" : b.p);
 	weft__buf_free(&b);
 	return rc;
@@ -188,9 +188,9 @@ build_key(struct loader *L, spec_key *key, weft_arg **args, size_t *cap)
 			(*args)[i + 1] = weft_ref(s->keys[key->deps[i]].node);
 	}
 	key->node = weft_delayed_named(
-	    s->g, key->name, spec_eval_task, n + 1, *args);
+	    s->g, key->name, weft__spec_eval_task, n + 1, *args);
 	if (!weft_node_ok(key->node))
-		return spec_fail(L, weft_graph_errcode(s->g), key->kpos,
+		return weft__spec_fail(L, weft_graph_errcode(s->g), key->kpos,
 		    (size_t)(key - s->keys), "cannot build key '%s': %s",
 		    key->name, weft_graph_error(s->g));
 	key->built = 1;
@@ -301,17 +301,17 @@ check_opts(struct loader *L, const weft_spec_opts *o)
 	for (size_t i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]);
 	     i++)
 		if (o->reserved[i])
-			return spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 			    "options: reserved fields must be zero");
 	if (o->flags & ~known)
-		return spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 		    "options: unknown flags 0x%x", o->flags & ~known);
 	if (o->max_depth > WEFT_SPEC_MAX_DEPTH_LIMIT)
-		return spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 		    "options: max_depth %u is above the limit of %u",
 		    o->max_depth, WEFT_SPEC_MAX_DEPTH_LIMIT);
 	if (o->ntargets && !o->targets)
-		return spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 		    "options: ntargets without targets");
 	L->flags = o->flags;
 	if (o->max_keys)
@@ -340,7 +340,7 @@ load(const char *path, const char *data, size_t len, const char *name,
 	if (out)
 		*out = NULL;
 	if (!out || !reg || (!path && !data && len))
-		return spec_fail(&L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+		return weft__spec_fail(&L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 		    "a NULL argument");
 	L.s = weft__calloc(1, sizeof(*L.s));
 	if (!L.s)
@@ -348,7 +348,7 @@ load(const char *path, const char *data, size_t len, const char *name,
 	L.s->reg = reg;
 	rc = check_opts(&L, o);
 	if (rc == WEFT_OK && path)
-		rc = spec_read_file(&L, path,
+		rc = weft__spec_read_file(&L, path,
 		    o && o->max_bytes ? o->max_bytes
 				      : WEFT_SPEC_MAX_BYTES_DEFAULT);
 	else if (rc == WEFT_OK) {
@@ -357,12 +357,12 @@ load(const char *path, const char *data, size_t len, const char *name,
 		L.text = data ? data : "";
 		L.len = len;
 		if (len > max)
-			rc = spec_fail(&L, WEFT_ERANGE, SPEC_NONE, SPEC_NONE,
+			rc = weft__spec_fail(&L, WEFT_ERANGE, SPEC_NONE, SPEC_NONE,
 			    "the input is larger than the limit of %zu bytes",
 			    max);
 	}
 	if (rc == WEFT_OK)
-		rc = spec_load_text(&L, o);
+		rc = weft__spec_load_text(&L, o);
 	if (rc == WEFT_OK) {
 		order = weft__calloc(
 		    L.s->nkeys ? L.s->nkeys : 1, sizeof(*order));
@@ -382,7 +382,7 @@ load(const char *path, const char *data, size_t len, const char *name,
 	weft__free(L.deps);
 	weft__free(L.tk);
 	weft__free(L.owned);
-	spec_pos_free(&L.px);
+	weft__spec_pos_free(&L.px);
 	if (rc != WEFT_OK) {
 		weft_spec_free(L.s);
 		return rc;
@@ -441,7 +441,7 @@ weft_spec_free(weft_spec *s)
 	weft__free(s->targets);
 	weft__free(s->target_keys);
 	weft__free(s->funcs);
-	spec_arena_free(&s->arena);
+	weft__spec_arena_free(&s->arena);
 	weft__free(s);
 }
 

@@ -1,6 +1,6 @@
 /*
  * The run-time side of a graph file: every node of a spec's graph runs
- * spec_eval_task(), which evaluates the key's computation, nested tasks
+ * weft__spec_eval_task(), which evaluates the key's computation, nested tasks
  * inline (as Dask does). Also the value writer of weft/spec.h.
  */
 #include <stdio.h>
@@ -81,7 +81,7 @@ eval(weft_ctx *ctx, spec_task *t, const spec_expr *e, const weft_value *deps,
 }
 
 int
-spec_eval_task(
+weft__spec_eval_task(
     weft_ctx *ctx, size_t nargs, const weft_value *args, weft_value *out)
 {
 	spec_task *t = weft_ptr_get(args[0]);

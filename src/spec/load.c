@@ -26,7 +26,7 @@ struct spec_chunk {
 #define ALIGN (sizeof(void *) > sizeof(double) ? sizeof(void *) : 8)
 
 void *
-spec_alloc(spec_arena *a, size_t size)
+weft__spec_alloc(spec_arena *a, size_t size)
 {
 	size_t hdr = (sizeof(struct spec_chunk) + ALIGN - 1) & ~(ALIGN - 1);
 	void *p;
@@ -54,9 +54,9 @@ spec_alloc(spec_arena *a, size_t size)
 }
 
 char *
-spec_strdup(spec_arena *a, const char *s, size_t n)
+weft__spec_strdup(spec_arena *a, const char *s, size_t n)
 {
-	char *d = spec_alloc(a, n + 1);
+	char *d = weft__spec_alloc(a, n + 1);
 	if (d) {
 		memcpy(d, s, n);
 		d[n] = '\0';
@@ -65,7 +65,7 @@ spec_strdup(spec_arena *a, const char *s, size_t n)
 }
 
 void
-spec_arena_free(spec_arena *a)
+weft__spec_arena_free(spec_arena *a)
 {
 	struct spec_chunk *c = a->head;
 	while (c) {
@@ -86,7 +86,7 @@ hash(const char *s, size_t n)
 }
 
 size_t
-spec_find_key(const struct weft_spec *s, const char *name, size_t n)
+weft__spec_find_key(const struct weft_spec *s, const char *name, size_t n)
 {
 	size_t mask, i;
 
@@ -126,7 +126,7 @@ fail_v(struct loader *L, int code, size_t off, size_t key, const char *fmt,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	e->code = code;
 	if (off != SPEC_NONE && L->text) {
-		spec_line_col(L->text, L->len, off, &line, &col);
+		weft__spec_line_col(L->text, L->len, off, &line, &col);
 		snprintf(e->message, sizeof(e->message), "%s:%u:%u: error: %s",
 		    L->name, line, col, msg);
 	} else
@@ -141,7 +141,7 @@ fail_v(struct loader *L, int code, size_t off, size_t key, const char *fmt,
 }
 
 int
-spec_fail_off(struct loader *L, int code, size_t off, size_t key,
+weft__spec_fail_off(struct loader *L, int code, size_t off, size_t key,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -153,12 +153,12 @@ spec_fail_off(struct loader *L, int code, size_t off, size_t key,
 
 /* An error at position entry `pe` (SPEC_NONE: no position). */
 int
-spec_fail(struct loader *L, int code, size_t pe, size_t key, const char *fmt,
+weft__spec_fail(struct loader *L, int code, size_t pe, size_t key, const char *fmt,
     ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	code = fail_v(L, code, spec_pos_off(&L->px, pe), key, fmt, ap);
+	code = fail_v(L, code, weft__spec_pos_off(&L->px, pe), key, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -166,7 +166,7 @@ spec_fail(struct loader *L, int code, size_t pe, size_t key, const char *fmt,
 static int
 nomem(struct loader *L)
 {
-	return spec_fail(L, WEFT_ENOMEM, SPEC_NONE, SPEC_NONE,
+	return weft__spec_fail(L, WEFT_ENOMEM, SPEC_NONE, SPEC_NONE,
 	    "out of memory");
 }
 
@@ -180,14 +180,14 @@ warn(struct loader *L, size_t pe, const char *fmt, ...)
 	weft__buf b = { 0 };
 	char msg[512];
 	unsigned line, col;
-	size_t off = spec_pos_off(&L->px, pe);
+	size_t off = weft__spec_pos_off(&L->px, pe);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (off != SPEC_NONE) {
-		spec_line_col(L->text, L->len, off, &line, &col);
+		weft__spec_line_col(L->text, L->len, off, &line, &col);
 		weft__buf_printf(&b, "%s:%u:%u: warning: %s", L->name, line,
 		    col, msg);
 	} else
@@ -282,7 +282,7 @@ json_literal(struct loader *L, const json_t *v, size_t pe, weft_value *out)
 		*out = weft_str_n(json_string_value(v), json_string_length(v));
 		return weft_is_nil(*out) ? nomem(L) : WEFT_OK;
 	case JSON_ARRAY: {
-		size_t n = json_array_size(v), ce = spec_pos_child(&L->px, pe);
+		size_t n = json_array_size(v), ce = weft__spec_pos_child(&L->px, pe);
 		if (weft_list_new(n, out) != WEFT_OK)
 			return nomem(L);
 		for (size_t i = 0; i < n; i++) {
@@ -293,12 +293,12 @@ json_literal(struct loader *L, const json_t *v, size_t pe, weft_value *out)
 				return rc;
 			}
 			weft_list_set(out, i, it);
-			ce = spec_pos_next(&L->px, ce);
+			ce = weft__spec_pos_next(&L->px, ce);
 		}
 		return WEFT_OK;
 	}
 	default:
-		return spec_fail(L, WEFT_ETYPE, pe, L->cur,
+		return weft__spec_fail(L, WEFT_ETYPE, pe, L->cur,
 		    "an object is not a value (in key '%s'): values are "
 		    "numbers, strings, booleans, null and arrays",
 		    L->s->keys[L->cur].name);
@@ -310,7 +310,7 @@ json_literal(struct loader *L, const json_t *v, size_t pe, weft_value *out)
 static spec_expr *
 new_expr(struct loader *L, uint8_t kind, uint32_t n)
 {
-	spec_expr *e = spec_alloc(&L->s->arena, sizeof(*e));
+	spec_expr *e = weft__spec_alloc(&L->s->arena, sizeof(*e));
 
 	if (!e)
 		return NULL;
@@ -318,7 +318,7 @@ new_expr(struct loader *L, uint8_t kind, uint32_t n)
 	e->kind = kind;
 	e->n = n;
 	if ((kind == X_CALL || kind == X_LIST) && n > 0) {
-		e->kids = spec_alloc(&L->s->arena, n * sizeof(*e->kids));
+		e->kids = weft__spec_alloc(&L->s->arena, n * sizeof(*e->kids));
 		if (!e->kids)
 			return NULL;
 		memset(e->kids, 0, n * sizeof(*e->kids));
@@ -407,7 +407,7 @@ compile_list(struct loader *L, const json_t *v, size_t from, size_t pe,
 		if (rc != WEFT_OK)
 			return rc;
 		all_lit &= e->kids[i]->kind == X_LIT;
-		ce = spec_pos_next(&L->px, ce);
+		ce = weft__spec_pos_next(&L->px, ce);
 	}
 	*out = e;
 	if (!all_lit)
@@ -430,7 +430,7 @@ arity_ok(struct loader *L, const weft_func_info *f, size_t n, size_t pe)
 	    (f->max_args == WEFT_ARGS_ANY || (int64_t)n <= f->max_args))
 		return WEFT_OK;
 	weft_func_arity(f, a, sizeof(a));
-	return spec_fail(L, WEFT_EINVAL, pe, L->cur,
+	return weft__spec_fail(L, WEFT_EINVAL, pe, L->cur,
 	    "function '%s' takes %s argument%s, got %zu (in key '%s')",
 	    f->name, a, strcmp(a, "1") == 0 ? "" : "s", n,
 	    L->s->keys[L->cur].name);
@@ -442,7 +442,7 @@ unknown_fn(struct loader *L, const char *name, size_t pe, int compact)
 	char dym[WEFT_FUNC_NAME_MAX + 32];
 	const char *sug = weft_registry_suggest(L->s->reg, name);
 
-	return spec_fail(L, WEFT_ENOTFOUND, pe, L->cur,
+	return weft__spec_fail(L, WEFT_ENOTFOUND, pe, L->cur,
 	    "unknown function '%s' in key '%s'%s%s", name,
 	    L->s->keys[L->cur].name, did_you_mean(dym, sizeof(dym), sug),
 	    compact ? "; a list of strings is written {\"list\": [...]} or "
@@ -470,7 +470,7 @@ compile_call(struct loader *L, const weft_func_info *f, const json_t *v,
 		    &e->kids[i]);
 		if (rc != WEFT_OK)
 			return rc;
-		ce = spec_pos_next(&L->px, ce);
+		ce = weft__spec_pos_next(&L->px, ce);
 	}
 	*out = e;
 	return WEFT_OK;
@@ -484,14 +484,14 @@ member_pos_of(struct loader *L, const json_t *v, size_t pe,
 {
 	const char *k;
 	json_t *m;
-	size_t ke = spec_pos_child(&L->px, pe);
+	size_t ke = weft__spec_pos_child(&L->px, pe);
 
 	json_object_foreach((json_t *)v, k, m)
 	{
-		size_t ve = spec_pos_next(&L->px, ke);
+		size_t ve = weft__spec_pos_next(&L->px, ke);
 		if (strcmp(k, field) == 0)
 			return key ? ke : ve;
-		ke = spec_pos_next(&L->px, ve);
+		ke = weft__spec_pos_next(&L->px, ve);
 	}
 	return SPEC_NONE;
 }
@@ -524,7 +524,7 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		}
 	}
 	if (nform == 0 && !args)
-		return spec_fail(L, WEFT_EPARSE, pe, kname,
+		return weft__spec_fail(L, WEFT_EPARSE, pe, kname,
 		    "an object is not a value (in key '%s'): an object is "
 		    "one of {\"lit\": V}, {\"ref\": K}, {\"list\": [...]}, "
 		    "{\"fn\": F, \"args\": [...]}",
@@ -533,7 +533,7 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 	{
 		if (strcmp(k, "lit") && strcmp(k, "ref") && strcmp(k, "list") &&
 		    strcmp(k, "fn") && strcmp(k, "args"))
-			return spec_fail(L, WEFT_EPARSE,
+			return weft__spec_fail(L, WEFT_EPARSE,
 			    member_pos_of(L, v, pe, k, 1), kname,
 			    "unknown field '%s' in an explicit computation "
 			    "(in key '%s'); it is one of {\"lit\": V}, "
@@ -542,12 +542,12 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 			    k, name);
 	}
 	if (nform > 1)
-		return spec_fail(L, WEFT_EPARSE, pe, kname,
+		return weft__spec_fail(L, WEFT_EPARSE, pe, kname,
 		    "an explicit computation has exactly one of 'lit', 'ref', "
 		    "'list' or 'fn' (in key '%s')",
 		    name);
 	if (args && !fn)
-		return spec_fail(L, WEFT_EPARSE,
+		return weft__spec_fail(L, WEFT_EPARSE,
 		    member_pos_of(L, v, pe, "args", 1), kname,
 		    "'args' without 'fn' (in key '%s')", name);
 
@@ -562,13 +562,13 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		size_t rp = member_pos(L, v, pe, "ref"), ki;
 		char dym[160];
 		if (!json_is_string(r))
-			return spec_fail(L, WEFT_ETYPE, rp, kname,
+			return weft__spec_fail(L, WEFT_ETYPE, rp, kname,
 			    "'ref' is %s, not a key (in key '%s')",
 			    json_kind(r), name);
-		ki = spec_find_key(
+		ki = weft__spec_find_key(
 		    L->s, json_string_value(r), json_string_length(r));
 		if (ki == SPEC_NONE)
-			return spec_fail(L, WEFT_ENOTFOUND, rp, kname,
+			return weft__spec_fail(L, WEFT_ENOTFOUND, rp, kname,
 			    "key '%s' refers to a missing key '%s'%s", name,
 			    json_string_value(r),
 			    did_you_mean(dym, sizeof(dym),
@@ -579,10 +579,10 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		json_t *l = json_object_get(v, "list");
 		size_t lp = member_pos(L, v, pe, "list");
 		if (!json_is_array(l))
-			return spec_fail(L, WEFT_ETYPE, lp, kname,
+			return weft__spec_fail(L, WEFT_ETYPE, lp, kname,
 			    "'list' is %s, not an array (in key '%s')",
 			    json_kind(l), name);
-		return compile_list(L, l, 0, lp, spec_pos_child(&L->px, lp),
+		return compile_list(L, l, 0, lp, weft__spec_pos_child(&L->px, lp),
 		    depth, out);
 	}
 	{
@@ -590,14 +590,14 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		size_t ap = member_pos(L, v, pe, "args");
 		const weft_func_info *f;
 		if (!json_is_string(fn))
-			return spec_fail(L, WEFT_ETYPE, fp, kname,
+			return weft__spec_fail(L, WEFT_ETYPE, fp, kname,
 			    "'fn' is %s, not a function name (in key '%s')",
 			    json_kind(fn), name);
 		f = weft_registry_find(L->s->reg, json_string_value(fn));
 		if (!f)
 			return unknown_fn(L, json_string_value(fn), fp, 0);
 		if (args && !json_is_array(args))
-			return spec_fail(L, WEFT_ETYPE, ap, kname,
+			return weft__spec_fail(L, WEFT_ETYPE, ap, kname,
 			    "'args' is %s, not an array (in key '%s')",
 			    json_kind(args), name);
 		if (!args) {
@@ -613,7 +613,7 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 			return WEFT_OK;
 		}
 		return compile_call(L, f, args, 0, pe,
-		    spec_pos_child(&L->px, ap), depth, out);
+		    weft__spec_pos_child(&L->px, ap), depth, out);
 	}
 }
 
@@ -626,18 +626,18 @@ compile(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 	/* Levels are counted in containers (tasks, lists, explicit forms):
 	 * a task at the top of a key is level 1. */
 	if ((json_is_array(v) || json_is_object(v)) && depth >= L->max_depth)
-		return spec_fail(L, WEFT_ERANGE, pe, L->cur,
+		return weft__spec_fail(L, WEFT_ERANGE, pe, L->cur,
 		    "key '%s' nests deeper than %u levels", name,
 		    L->max_depth);
 	switch (json_typeof(v)) {
 	case JSON_STRING: {
-		size_t k = spec_find_key(
+		size_t k = weft__spec_find_key(
 		    L->s, json_string_value(v), json_string_length(v));
 		if (k != SPEC_NONE)
 			return ref_expr(L, k, out);
 		if (L->flags & WEFT_SPEC_STRICT) {
 			char dym[160];
-			return spec_fail(L, WEFT_ENOTFOUND, pe, L->cur,
+			return weft__spec_fail(L, WEFT_ENOTFOUND, pe, L->cur,
 			    "'%s' is not a key (in key '%s'; --strict)%s; "
 			    "write a literal string as {\"lit\": \"...\"}",
 			    json_string_value(v), name,
@@ -661,21 +661,21 @@ compile(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		return compile_object(L, v, pe, depth, out);
 	case JSON_ARRAY: {
 		const json_t *head = json_array_get(v, 0);
-		size_t ce = spec_pos_child(&L->px, pe);
+		size_t ce = weft__spec_pos_child(&L->px, pe);
 		const weft_func_info *f;
 		if (!head || !json_is_string(head))
 			return compile_list(L, v, 0, pe, ce, depth, out);
 		f = weft_registry_find(L->s->reg, json_string_value(head));
 		if (f)
 			return compile_call(L, f, v, 1, pe,
-			    spec_pos_next(&L->px, ce), depth, out);
-		if (spec_find_key(L->s, json_string_value(head),
+			    weft__spec_pos_next(&L->px, ce), depth, out);
+		if (weft__spec_find_key(L->s, json_string_value(head),
 			json_string_length(head)) != SPEC_NONE)
 			return compile_list(L, v, 0, pe, ce, depth, out);
 		return unknown_fn(L, json_string_value(head), ce, 1);
 	}
 	}
-	return spec_fail(L, WEFT_EPARSE, pe, L->cur, "unexpected JSON value");
+	return weft__spec_fail(L, WEFT_EPARSE, pe, L->cur, "unexpected JSON value");
 }
 
 /* Compiles key k's computation (JSON v at entry pe). */
@@ -700,7 +700,7 @@ compile_key(struct loader *L, size_t k, const json_t *v)
 		    e->kids[i]->kind == X_ARG;
 	key->ndeps = (uint32_t)L->ndeps;
 	if (L->ndeps) {
-		key->deps = spec_alloc(&L->s->arena,
+		key->deps = weft__spec_alloc(&L->s->arena,
 		    L->ndeps * sizeof(*key->deps));
 		if (!key->deps)
 			return nomem(L);
@@ -733,7 +733,7 @@ json_error(struct loader *L, const json_error_t *je)
 	}
 	if (off > L->len)
 		off = L->len;
-	return spec_fail_off(L, code, off, SPEC_NONE, "invalid JSON: %s",
+	return weft__spec_fail_off(L, code, off, SPEC_NONE, "invalid JSON: %s",
 	    je->text);
 }
 
@@ -745,11 +745,11 @@ read_targets_override(struct loader *L, const weft_spec_opts *o)
 		size_t k;
 		char dym[160];
 		if (!t)
-			return spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 			    "target %zu is NULL", i + 1);
-		k = spec_find_key(L->s, t, strlen(t));
+		k = weft__spec_find_key(L->s, t, strlen(t));
 		if (k == SPEC_NONE)
-			return spec_fail(L, WEFT_ENOTFOUND, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_ENOTFOUND, SPEC_NONE,
 			    SPEC_NONE, "target '%s' is not a key of the graph%s",
 			    t, did_you_mean(dym, sizeof(dym), suggest_key(L, t)));
 		L->tk[L->ntk++] = (uint32_t)k;
@@ -764,11 +764,11 @@ read_targets(struct loader *L, const json_t *t, size_t pe)
 
 	if (json_is_string(t)) {
 		/* One key may be given as a plain string. */
-		size_t k = spec_find_key(
+		size_t k = weft__spec_find_key(
 		    L->s, json_string_value(t), json_string_length(t));
 		char dym[160];
 		if (k == SPEC_NONE)
-			return spec_fail(L, WEFT_ENOTFOUND, pe, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_ENOTFOUND, pe, SPEC_NONE,
 			    "target '%s' is not a key of the graph%s",
 			    json_string_value(t),
 			    did_you_mean(dym, sizeof(dym),
@@ -777,22 +777,22 @@ read_targets(struct loader *L, const json_t *t, size_t pe)
 		return WEFT_OK;
 	}
 	if (!json_is_array(t))
-		return spec_fail(L, WEFT_ETYPE, pe, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_ETYPE, pe, SPEC_NONE,
 		    "\"targets\" is %s, not an array of keys", json_kind(t));
 	n = json_array_size(t);
-	ce = spec_pos_child(&L->px, pe);
-	for (size_t i = 0; i < n; i++, ce = spec_pos_next(&L->px, ce)) {
+	ce = weft__spec_pos_child(&L->px, pe);
+	for (size_t i = 0; i < n; i++, ce = weft__spec_pos_next(&L->px, ce)) {
 		const json_t *x = json_array_get(t, i);
 		size_t k;
 		char dym[160];
 		if (!json_is_string(x))
-			return spec_fail(L, WEFT_ETYPE, ce, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_ETYPE, ce, SPEC_NONE,
 			    "target %zu is %s, not a key", i + 1,
 			    json_kind(x));
-		k = spec_find_key(
+		k = weft__spec_find_key(
 		    L->s, json_string_value(x), json_string_length(x));
 		if (k == SPEC_NONE)
-			return spec_fail(L, WEFT_ENOTFOUND, ce, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_ENOTFOUND, ce, SPEC_NONE,
 			    "target '%s' is not a key of the graph%s",
 			    json_string_value(x),
 			    did_you_mean(dym, sizeof(dym),
@@ -808,12 +808,12 @@ read_keys(struct loader *L, const json_t *graph, size_t pe)
 {
 	struct weft_spec *s = L->s;
 	size_t n = json_object_size(graph), i = 0, cap = 16;
-	size_t ke = spec_pos_child(&L->px, pe);
+	size_t ke = weft__spec_pos_child(&L->px, pe);
 	const char *k;
 	json_t *v;
 
 	if (n > L->max_keys)
-		return spec_fail(L, WEFT_ERANGE, pe, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_ERANGE, pe, SPEC_NONE,
 		    "the graph has %zu keys, more than the limit of %zu", n,
 		    L->max_keys);
 	while (cap < 2 * n)
@@ -830,12 +830,12 @@ read_keys(struct loader *L, const json_t *graph, size_t pe)
 		size_t len = strlen(k), h;
 		spec_key *key = &s->keys[i];
 		(void)v;
-		key->name = spec_strdup(&s->arena, k, len);
+		key->name = weft__spec_strdup(&s->arena, k, len);
 		if (!key->name)
 			return nomem(L);
 		key->kpos = ke;
-		key->vpos = spec_pos_next(&L->px, ke);
-		ke = spec_pos_next(&L->px, key->vpos);
+		key->vpos = weft__spec_pos_next(&L->px, ke);
+		ke = weft__spec_pos_next(&L->px, key->vpos);
 		for (h = (size_t)hash(k, len) & (cap - 1); s->map.slot[h];
 		     h = (h + 1) & (cap - 1))
 			;
@@ -854,7 +854,7 @@ now_s(void)
 }
 
 int
-spec_load_text(struct loader *L, const weft_spec_opts *o)
+weft__spec_load_text(struct loader *L, const weft_spec_opts *o)
 {
 	json_error_t je;
 	json_t *root, *graph = NULL, *targets = NULL;
@@ -867,7 +867,7 @@ spec_load_text(struct loader *L, const weft_spec_opts *o)
 	root = json_loadb(L->text, L->len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return json_error(L, &je);
-	rc = spec_pos_scan(&L->px, L->text, L->len);
+	rc = weft__spec_pos_scan(&L->px, L->text, L->len);
 	if (rc == WEFT_ENOMEM) {
 		json_decref(root);
 		return nomem(L);
@@ -877,17 +877,17 @@ spec_load_text(struct loader *L, const weft_spec_opts *o)
 	L->t_parsed = t1;
 	rc = WEFT_OK;
 	if (!json_is_object(root)) {
-		rc = spec_fail(L, WEFT_EPARSE, 0, SPEC_NONE,
+		rc = weft__spec_fail(L, WEFT_EPARSE, 0, SPEC_NONE,
 		    "a graph file is an object {\"graph\": {...}, "
 		    "\"targets\": [...]}, not %s",
 		    json_kind(root));
 		goto out;
 	}
 	/* Top-level members, with their positions (file order). */
-	e = spec_pos_child(&L->px, 0);
+	e = weft__spec_pos_child(&L->px, 0);
 	json_object_foreach(root, k, v)
 	{
-		size_t ve = spec_pos_next(&L->px, e);
+		size_t ve = weft__spec_pos_next(&L->px, e);
 		if (strcmp(k, "graph") == 0) {
 			graph = v;
 			ge = ve;
@@ -896,16 +896,16 @@ spec_load_text(struct loader *L, const weft_spec_opts *o)
 			te = ve;
 		} else
 			warn(L, e, "unknown top-level field '%s' ignored", k);
-		e = spec_pos_next(&L->px, ve);
+		e = weft__spec_pos_next(&L->px, ve);
 	}
 	if (!graph) {
-		rc = spec_fail(L, WEFT_EPARSE, 0, SPEC_NONE,
+		rc = weft__spec_fail(L, WEFT_EPARSE, 0, SPEC_NONE,
 		    "no \"graph\" field: a graph file is an object "
 		    "{\"graph\": {...}, \"targets\": [...]}");
 		goto out;
 	}
 	if (!json_is_object(graph)) {
-		rc = spec_fail(L, WEFT_ETYPE, ge, SPEC_NONE,
+		rc = weft__spec_fail(L, WEFT_ETYPE, ge, SPEC_NONE,
 		    "\"graph\" is %s, not an object of keys", json_kind(graph));
 		goto out;
 	}
@@ -945,7 +945,7 @@ out:
 }
 
 int
-spec_read_file(struct loader *L, const char *path, size_t max_bytes)
+weft__spec_read_file(struct loader *L, const char *path, size_t max_bytes)
 {
 	FILE *f;
 	char *buf = NULL;
@@ -955,7 +955,7 @@ spec_read_file(struct loader *L, const char *path, size_t max_bytes)
 
 	f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
-		return spec_fail(L, WEFT_EIO, SPEC_NONE, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_EIO, SPEC_NONE, SPEC_NONE,
 		    "cannot open: %s", strerror(errno));
 	for (;;) {
 		size_t got;
@@ -971,7 +971,7 @@ spec_read_file(struct loader *L, const char *path, size_t max_bytes)
 			if (!is_stdin)
 				fclose(f);
 			weft__free(buf);
-			return spec_fail(L, WEFT_ERANGE, SPEC_NONE, SPEC_NONE,
+			return weft__spec_fail(L, WEFT_ERANGE, SPEC_NONE, SPEC_NONE,
 			    "the file is larger than the limit of %zu bytes",
 			    max_bytes);
 		}
@@ -983,7 +983,7 @@ spec_read_file(struct loader *L, const char *path, size_t max_bytes)
 		if (!is_stdin)
 			fclose(f);
 		weft__free(buf);
-		return spec_fail(L, WEFT_EIO, SPEC_NONE, SPEC_NONE,
+		return weft__spec_fail(L, WEFT_EIO, SPEC_NONE, SPEC_NONE,
 		    "cannot read: %s", strerror(en));
 	}
 	if (!is_stdin)

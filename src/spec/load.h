@@ -36,14 +36,14 @@ struct loader {
 /* Records the first error (later ones are dropped) and returns `code`. At
  * position entry `pe`, or at byte offset `off`; SPEC_NONE for none. `key`
  * is the key index the error is in, or SPEC_NONE. */
-int spec_fail(struct loader *L, int code, size_t pe, size_t key,
+int weft__spec_fail(struct loader *L, int code, size_t pe, size_t key,
     const char *fmt, ...) WEFT_PRINTF(5, 6);
-int spec_fail_off(struct loader *L, int code, size_t off, size_t key,
+int weft__spec_fail_off(struct loader *L, int code, size_t off, size_t key,
     const char *fmt, ...) WEFT_PRINTF(5, 6);
 
 /* Reads `path` ("-": stdin) into L->owned/text/len. */
-int spec_read_file(struct loader *L, const char *path, size_t max_bytes);
+int weft__spec_read_file(struct loader *L, const char *path, size_t max_bytes);
 /* Parses L->text and compiles every key and the targets. */
-int spec_load_text(struct loader *L, const weft_spec_opts *o);
+int weft__spec_load_text(struct loader *L, const weft_spec_opts *o);
 
 #endif

@@ -61,7 +61,7 @@ push_entry(spec_posindex *px, size_t off, size_t *idx)
 }
 
 int
-spec_pos_scan(spec_posindex *px, const char *t, size_t len)
+weft__spec_pos_scan(spec_posindex *px, const char *t, size_t len)
 {
 	size_t *stack = NULL, depth = 0, cap = 0, i, idx;
 	int rc = WEFT_EPARSE;
@@ -146,14 +146,14 @@ spec_pos_scan(spec_posindex *px, const char *t, size_t len)
 }
 
 void
-spec_pos_free(spec_posindex *px)
+weft__spec_pos_free(spec_posindex *px)
 {
 	weft__free(px->e);
 	memset(px, 0, sizeof(*px));
 }
 
 size_t
-spec_pos_child(const spec_posindex *px, size_t e)
+weft__spec_pos_child(const spec_posindex *px, size_t e)
 {
 	if (e == SPEC_NONE || e >= px->n || px->e[e].size < 2)
 		return SPEC_NONE;
@@ -161,7 +161,7 @@ spec_pos_child(const spec_posindex *px, size_t e)
 }
 
 size_t
-spec_pos_next(const spec_posindex *px, size_t e)
+weft__spec_pos_next(const spec_posindex *px, size_t e)
 {
 	if (e == SPEC_NONE || e >= px->n || e + px->e[e].size >= px->n)
 		return SPEC_NONE;
@@ -169,13 +169,13 @@ spec_pos_next(const spec_posindex *px, size_t e)
 }
 
 size_t
-spec_pos_off(const spec_posindex *px, size_t e)
+weft__spec_pos_off(const spec_posindex *px, size_t e)
 {
 	return e == SPEC_NONE || e >= px->n ? SPEC_NONE : px->e[e].off;
 }
 
 void
-spec_line_col(
+weft__spec_line_col(
     const char *t, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	unsigned l = 1, c = 1;

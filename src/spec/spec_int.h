@@ -33,16 +33,16 @@ typedef struct spec_posindex {
 
 /* Indexes the JSON text t[0..len). WEFT_OK, WEFT_ENOMEM, or WEFT_EPARSE
  * when the text is not what jansson accepted (the index is then empty). */
-int spec_pos_scan(spec_posindex *px, const char *t, size_t len);
-void spec_pos_free(spec_posindex *px);
+int weft__spec_pos_scan(spec_posindex *px, const char *t, size_t len);
+void weft__spec_pos_free(spec_posindex *px);
 /* First child (array element / object key) of container entry e. */
-size_t spec_pos_child(const spec_posindex *px, size_t e);
+size_t weft__spec_pos_child(const spec_posindex *px, size_t e);
 /* The entry after e's subtree (its next sibling within the parent). */
-size_t spec_pos_next(const spec_posindex *px, size_t e);
+size_t weft__spec_pos_next(const spec_posindex *px, size_t e);
 /* The byte offset of entry e, or SPEC_NONE. */
-size_t spec_pos_off(const spec_posindex *px, size_t e);
+size_t weft__spec_pos_off(const spec_posindex *px, size_t e);
 /* 1-based line and column (in UTF-8 characters) of byte offset `off`. */
-void spec_line_col(const char *t, size_t len, size_t off, unsigned *line,
+void weft__spec_line_col(const char *t, size_t len, size_t off, unsigned *line,
     unsigned *col);
 
 /* -- expressions ---------------------------------------------------------- */
@@ -91,9 +91,9 @@ typedef struct spec_arena {
 	char *at;
 } spec_arena;
 
-void *spec_alloc(spec_arena *a, size_t size);
-char *spec_strdup(spec_arena *a, const char *s, size_t n);
-void spec_arena_free(spec_arena *a);
+void *weft__spec_alloc(spec_arena *a, size_t size);
+char *weft__spec_strdup(spec_arena *a, const char *s, size_t n);
+void weft__spec_arena_free(spec_arena *a);
 
 /* Key name -> index, open addressing. */
 typedef struct spec_map {
@@ -128,10 +128,10 @@ struct weft_spec {
 };
 
 /* Index of key `name` (n bytes), or SPEC_NONE. */
-size_t spec_find_key(const struct weft_spec *s, const char *name, size_t n);
+size_t weft__spec_find_key(const struct weft_spec *s, const char *name, size_t n);
 
 /* The run-time side (eval.c): the function every node runs. */
-int spec_eval_task(
+int weft__spec_eval_task(
     weft_ctx *ctx, size_t nargs, const weft_value *args, weft_value *out);
 
 #endif

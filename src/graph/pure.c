@@ -1,6 +1,7 @@
 /*
- * More ways to build a graph: pure calls with derived keys (Dask's
- * tokenize), getitem nodes, priorities, and the store of persisted results.
+ * Pure calls: nodes whose key is derived from the function and a hash of
+ * the arguments (Dask's tokenize), so building the same call twice gives
+ * the same node; and the names of functions, which such keys start with.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -91,14 +92,14 @@ weft__same_call(
 	if (nd->fn != fn || nd->nargs != nargs)
 		return 0;
 	const uint32_t *a = g->args + nd->arg0;
+	const weft_value *lit = g->lits + nd->lit0;
 	for (size_t k = 0; k < nargs; k++) {
 		if (args[k].kind == 2) {
-			if (!(a[k] & WEFT__ARG_LIT) ||
-			    !weft_value_equal(g->lits[a[k] & ~WEFT__ARG_LIT],
-				args[k].lit))
+			if (a[k] != WEFT__LIT ||
+			    !weft_value_equal(*lit++, args[k].lit))
 				return 0;
-		} else if ((a[k] & WEFT__ARG_LIT) ||
-		    a[k] != (args[k].node.id & WEFT__INDEX_MASK)) {
+		} else if (a[k] == WEFT__LIT ||
+		    a[k] != (uint32_t)args[k].node.id) {
 			return 0;
 		}
 	}
@@ -119,7 +120,7 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 		} else if (args[k].kind == 1 &&
 		    weft__graph_index(g, args[k].node) != WEFT__NONE) {
 			const char *key = weft__graph_key(g,
-			    args[k].node.id & WEFT__INDEX_MASK, kb, sizeof kb);
+			    (uint32_t)args[k].node.id, kb, sizeof kb);
 			h = weft__hash_bytes(weft__mix(h, 1), key, strlen(key));
 		} else {
 			return weft_delayed(g, fn, nargs, args); /* error */
@@ -130,7 +131,7 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 	snprintf(key, sizeof key, "%s-%016" PRIx64, name, h);
 	weft_node old = weft_graph_find(g, key);
 	if (weft_node_ok(old)) {
-		uint32_t i = old.id & WEFT__INDEX_MASK;
+		uint32_t i = (uint32_t)old.id;
 		if (!weft__same_call(g, i, fn, nargs, args)) {
 			weft__graph_set_error(g, WEFT_EINVAL,
 			    "delayed_pure: key '%s' collides with another call",
@@ -147,112 +148,3 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 	return weft_delayed_named(g, key, fn, nargs, args);
 }
 
-/* -- getitem ---------------------------------------------------------------- */
-
-static int
-weft__getitem_fn(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	(void)n;
-	int64_t i = weft_as_int(a[1]);
-	weft_type t = weft_type_of(a[0]);
-	if (i < 0 || (size_t)i >= weft_len(a[0]) ||
-	    (t != WEFT_LIST && t != WEFT_F64S))
-		return weft_fail(ctx, "getitem: no item %" PRId64 " in a %s of %zu",
-		    i, weft_type_name(t), weft_len(a[0]));
-	if (t == WEFT_LIST)
-		*out = weft_value_retain(weft_list_get(a[0], (size_t)i));
-	else
-		*out = weft_float(weft_f64s_data(a[0])[i]);
-	return WEFT_OK;
-}
-
-weft_node
-weft_getitem(weft_graph *g, weft_node n, size_t i)
-{
-	char kb[200], key[256];
-	if (g && weft__graph_index(g, n) != WEFT__NONE) {
-		snprintf(key, sizeof key, "getitem-%s-%zu",
-		    weft__graph_key(g, n.id & WEFT__INDEX_MASK, kb, sizeof kb), i);
-		weft_node old = weft_graph_find(g, key);
-		if (weft_node_ok(old))
-			return old;
-		return WEFT_DELAYED_NAMED(g, key, weft__getitem_fn, weft_ref(n),
-		    weft_lit(weft_int((int64_t)i)));
-	}
-	return WEFT_DELAYED(g, weft__getitem_fn, weft_ref(n),
-	    weft_lit(weft_int((int64_t)i))); /* reports the error */
-}
-
-/* -- priorities -------------------------------------------------------------- */
-
-int
-weft_node_set_priority(weft_graph *g, weft_node n, int priority)
-{
-	uint32_t i = g ? weft__graph_index(g, n) : WEFT__NONE;
-	if (i == WEFT__NONE)
-		return WEFT_EINVAL;
-	if (i >= g->prio_cap) {
-		size_t old = g->prio_cap;
-		if (weft__grow((void **)&g->prio, &g->prio_cap,
-			g->cap > i ? g->cap : i + 1, sizeof *g->prio))
-			return WEFT_ENOMEM;
-		memset(g->prio + old, 0, (g->prio_cap - old) * sizeof *g->prio);
-	}
-	g->prio[i] = priority;
-	return WEFT_OK;
-}
-
-/* -- persisted results ------------------------------------------------------- */
-
-int
-weft__graph_persist_set(weft_graph *g, uint32_t i, weft_value v)
-{
-	if (i >= g->pcap) {
-		size_t ncap = g->pcap, cap2 = g->pcap;
-		if (weft__grow((void **)&g->pvals, &ncap, i + 1, sizeof *g->pvals)) {
-			weft_value_release(&v);
-			return WEFT_ENOMEM;
-		}
-		if (weft__grow((void **)&g->pset, &cap2, ncap, 1)) {
-			/* pvals grew; keep pcap as it was, retry next time */
-			weft_value_release(&v);
-			return WEFT_ENOMEM;
-		}
-		memset(g->pset + g->pcap, 0, ncap - g->pcap);
-		g->pcap = ncap;
-	}
-	if (g->pset[i])
-		weft_value_release(&g->pvals[i]);
-	else
-		g->npersisted++;
-	g->pvals[i] = v;
-	g->pset[i] = 1;
-	return WEFT_OK;
-}
-
-size_t
-weft_release_persisted(weft_graph *g, size_t n, const weft_node *nodes)
-{
-	if (!g || !g->pset)
-		return 0;
-	size_t dropped = 0;
-	size_t m = n ? n : g->pcap;
-	for (size_t k = 0; k < m; k++) {
-		uint32_t i = n ? (nodes ? weft__graph_index(g, nodes[k]) : WEFT__NONE)
-			       : (uint32_t)k;
-		if (i == WEFT__NONE || i >= g->pcap || !g->pset[i])
-			continue;
-		weft_value_release(&g->pvals[i]);
-		g->pset[i] = 0;
-		g->npersisted--;
-		dropped++;
-	}
-	return dropped;
-}
-
-int
-weft_is_persisted(const weft_graph *g, weft_node n)
-{
-	uint32_t i = g ? weft__graph_index(g, n) : WEFT__NONE;
-	return i != WEFT__NONE && weft__graph_persisted(g, i);
-}

@@ -58,7 +58,7 @@ weft_graph_write_dot(const weft_graph *g, FILE *f, const struct weft_trace *trac
 		fprintf(f, "];\n");
 		const uint32_t *a = g->args + nd->arg0;
 		for (uint32_t k = 0; k < nd->nargs; k++)
-			if (!(a[k] & WEFT__ARG_LIT))
+			if (a[k] != WEFT__LIT)
 				fprintf(f, "  n%u -> n%u;\n", a[k], i);
 	}
 	fprintf(f, "}\n");
