@@ -262,6 +262,10 @@ WEFT_API weft_node weft_mpi_graph_find(
 /** Writes the key of `n` into `buf` (like weft_node_key) and returns buf. */
 WEFT_API const char *weft_mpi_node_key(
     const weft_mpi_graph *g, weft_node n, char *buf, size_t size);
+/** The weft_graph underneath (owned by `g`): read it through the graph
+ *  view of weft/graph.h, draw it (weft_graph_write_dot), or run it in one
+ *  process with weft_compute(). Nodes of `g` are its nodes. NULL for NULL. */
+WEFT_API weft_graph *weft_mpi_graph_weft(const weft_mpi_graph *g);
 /** The last error of the graph (a failed build call or compute), "" when
  *  none; identical on every rank after a failed compute. */
 WEFT_API const char *weft_mpi_graph_error(const weft_mpi_graph *g);

@@ -281,7 +281,7 @@ send_value(run *r, uint32_t p, weft_value v, int *list)
 		free(s);
 		fail_local(r, rc,
 		    "value of node '%s' (%s) cannot be sent to rank %d: %s",
-		    wm_key(r->g, p, kb, sizeof(kb)),
+		    wm_key(r->p, p, kb, sizeof(kb)),
 		    weft_type_name(weft_type_of(v)), list[0], why);
 		return;
 	}
@@ -500,7 +500,7 @@ recv_data(run *r, MPI_Message *msg, const MPI_Status *st, int *list)
 		    p, src);
 	if (rc != WEFT_OK) {
 		fail_local(r, rc, "value of node '%s' from rank %d: %s",
-		    wm_key(r->g, p, kb, sizeof(kb)), src, why);
+		    wm_key(r->p, p, kb, sizeof(kb)), src, why);
 		return;
 	}
 	have_value(r, p, v, list);
@@ -618,7 +618,6 @@ static void
 launch(run *r)
 {
 	const wm_plan *pl = r->p;
-	const weft_mpi_graph *g = r->g;
 	uint32_t W = ++r->wave_seq;
 	size_t n = 0, nt = 0;
 	struct wave w = { 0 };
@@ -677,12 +676,12 @@ launch(run *r)
 		oom(r);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t p = r->wl[k];
-		const struct wm_node *nd = &g->nodes[p];
+		const struct wm_node *nd = &pl->nodes[p];
 		if (grow((void **)&r->args, &r->capargs, nd->nargs + 1,
 			sizeof(*r->args)))
 			oom(r);
 		for (uint32_t a = 0; a < nd->nargs; a++) {
-			const struct wm_arg *ar = &g->args[nd->arg0 + a];
+			const struct wm_arg *ar = &pl->args[nd->arg0 + a];
 			uint32_t q = ar->ref ? ar->ref - 1 : 0;
 			if (!ar->ref)
 				r->args[a] = weft_lit(weft_value_retain(ar->lit));
@@ -696,12 +695,12 @@ launch(run *r)
 		 * third of the distributed path (wave_failed maps default
 		 * keys back). */
 		r->wnode[p] = weft_delayed_named(w.wg,
-		    nd->key ? g->keys + nd->key - 1 : NULL, nd->fn, nd->nargs,
+		    nd->key, nd->fn, nd->nargs,
 		    r->args);
 		if (!weft_node_ok(r->wnode[p])) {
 			fail_local(r, weft_graph_errcode(w.wg),
 			    "cannot build node '%s': %s",
-			    wm_key(g, p, kb, sizeof(kb)),
+			    wm_key(pl, p, kb, sizeof(kb)),
 			    weft_graph_error(w.wg));
 			weft_graph_free(w.wg);
 			return;
@@ -784,7 +783,7 @@ wave_failed(run *r, size_t i, int rc)
 		for (size_t k = 0; weft_node_ok(wn) && k < w->nnodes; k++)
 			if (r->wnode[w->nodes[k]].id == wn.id) {
 				snprintf(key, sizeof(key), "%s",
-				    wm_key(r->g, w->nodes[k], kb, sizeof(kb)));
+				    wm_key(r->p, w->nodes[k], kb, sizeof(kb)));
 				break;
 			}
 		fail_local(r, rc, "task '%s' failed on rank %d: %s", key,
@@ -1201,8 +1200,10 @@ weft_mpi_compute(weft_mpi_graph *g, size_t n, const weft_node *targets,
 		wm_plan_free(&plan);
 		return rc;
 	}
+	if (wm_owners_fit(g) != WEFT_OK)
+		wm_fatal(m, "out of memory starting a compute");
 	for (size_t k = 0; k < plan.nneed; k++)
-		g->nodes[plan.need[k]].planned = plan.owner[plan.need[k]];
+		g->planned[plan.need[k]] = plan.owner[plan.need[k]];
 
 	r.m = m;
 	r.g = g;

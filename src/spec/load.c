@@ -502,8 +502,61 @@ member_pos(struct loader *L, const json_t *v, size_t pe, const char *field)
 	return member_pos_of(L, v, pe, field, 0);
 }
 
+/* The caller's name for extra field `k` (weft_spec_opts.key_fields), or
+ * NULL when it is not one. */
+static const char *
+extra_field(const struct loader *L, const char *k)
+{
+	for (size_t i = 0; i < L->nkey_fields; i++)
+		if (L->key_fields[i] && strcmp(L->key_fields[i], k) == 0)
+			return L->key_fields[i];
+	return NULL;
+}
+
+/* Keeps the extra fields of the key being compiled (its top-level
+ * explicit form, v at entry pe): their values as literals. */
+static int
+keep_fields(struct loader *L, const json_t *v, size_t pe)
+{
+	struct weft_spec *s = L->s;
+	spec_key *key = &s->keys[L->cur];
+	const char *k;
+	json_t *m;
+
+	key->field0 = (uint32_t)s->nfields;
+	json_object_foreach((json_t *)v, k, m)
+	{
+		const char *name = extra_field(L, k);
+		size_t fe = member_pos(L, v, pe, k), off;
+		struct spec_field *f;
+		weft_value val;
+		int rc;
+		if (!name)
+			continue;
+		rc = json_literal(L, m, fe, &val);
+		if (rc != WEFT_OK)
+			return rc;
+		if (weft__grow((void **)&s->fields, &s->capfields,
+			s->nfields + 1, sizeof(*s->fields))) {
+			weft_value_release(&val);
+			return nomem(L);
+		}
+		f = &s->fields[s->nfields++];
+		f->name = name;
+		f->v = val;
+		f->line = f->col = 0;
+		off = weft__spec_pos_off(&L->px, fe);
+		if (off != SPEC_NONE)
+			weft__spec_line_col(L->text, L->len, off, &f->line,
+			    &f->col);
+		key->nfields++;
+	}
+	return WEFT_OK;
+}
+
 /* The explicit form: {"lit": V}, {"ref": K}, {"list": [...]},
- * {"fn": F, "args": [...]}. */
+ * {"fn": F, "args": [...]}; at the top of a key, with the caller's extra
+ * fields too. */
 static int
 compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
     spec_expr **out)
@@ -532,7 +585,8 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 	json_object_foreach((json_t *)v, k, m)
 	{
 		if (strcmp(k, "lit") && strcmp(k, "ref") && strcmp(k, "list") &&
-		    strcmp(k, "fn") && strcmp(k, "args"))
+		    strcmp(k, "fn") && strcmp(k, "args") &&
+		    !(depth == 0 && extra_field(L, k)))
 			return weft__spec_fail(L, WEFT_EPARSE,
 			    member_pos_of(L, v, pe, k, 1), kname,
 			    "unknown field '%s' in an explicit computation "
@@ -550,6 +604,11 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		return weft__spec_fail(L, WEFT_EPARSE,
 		    member_pos_of(L, v, pe, "args", 1), kname,
 		    "'args' without 'fn' (in key '%s')", name);
+	if (depth == 0 && L->nkey_fields) {
+		int rc = keep_fields(L, v, pe);
+		if (rc != WEFT_OK)
+			return rc;
+	}
 
 	if (strcmp(form, "lit") == 0) {
 		weft_value lit;
