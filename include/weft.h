@@ -25,6 +25,7 @@
 #include "weft/errno.h"
 #include "weft/alloc.h"
 #include "weft/value.h"
+#include "weft/write.h"
 #include "weft/graph.h"
 #include "weft/pool.h"
 #include "weft/compute.h"

@@ -53,6 +53,7 @@
 #include "registry.h"
 #include "value.h"
 #include "version.h"
+#include "write.h" /* weft_value_write(), declared here before */
 
 #ifdef __cplusplus
 extern "C" {
@@ -235,22 +236,6 @@ WEFT_API int weft_spec_failure(const weft_spec *s, const char **key,
  */
 WEFT_API int weft_spec_write_dot(
     const weft_spec *s, FILE *f, const weft_trace *trace);
-
-/** Flags of weft_value_write(). */
-enum weft_write_flags {
-	/** Plain text: a string as is (not quoted), NaN and infinities as
-	 *  nan/inf. Without it: JSON, where NaN and infinities are null. */
-	WEFT_WRITE_TEXT = 1u << 0,
-};
-
-/**
- * Writes `v` (borrowed) to `f`: ints as integers, floats with round-trip
- * precision (always with a '.' or an exponent), strings quoted and
- * escaped (invalid UTF-8 as U+FFFD), lists and f64s as arrays, null,
- * true/false, bytes as {"bytes": "<hex>"}. Nested lists of any depth.
- * Returns WEFT_OK, WEFT_EIO when writing failed, WEFT_ENOMEM, WEFT_EINVAL.
- */
-WEFT_API int weft_value_write(FILE *f, weft_value v, unsigned flags);
 
 #ifdef __cplusplus
 }

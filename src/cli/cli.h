@@ -1,6 +1,8 @@
 /*
  * The `weft` command. It uses the public API only (weft.h), like any other
- * program would, plus hwloc for `weft info`'s machine summary.
+ * program would, through the front-end layer every front end shares
+ * (src/front/front.h: options, registry, output), plus hwloc for `weft
+ * info`'s machine summary.
  */
 #ifndef WEFT_CLI_H
 #define WEFT_CLI_H
@@ -8,28 +10,15 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "front.h"
 #include "weft.h"
 
 /* Exit codes: success, a task failed at run time, bad input or usage. */
-enum { EXIT_OK = 0, EXIT_RUN = 1, EXIT_USAGE = 2 };
-
-/* Prints "weft: MESSAGE" on stderr. */
-void cli_error(const char *fmt, ...) WEFT_PRINTF(1, 2);
-
-/* Option parsing. For argv[*i] == `name`, takes the value from the next
- * argument; for "name=value", from after '='. Returns 1 when it matched
- * (and *val is set), 0 when not, -1 when the value is missing (reported). */
-int cli_opt(int argc, char **argv, int *i, const char *name,
-    const char *alias, const char **val);
-/* True when argv[i] is -h or --help. */
-int cli_is_help(const char *a);
-/* Parses a decimal unsigned in [min, max]; reports and returns -1 if not. */
-int cli_parse_size(const char *opt, const char *s, size_t min, size_t max,
-    size_t *out);
-/* Loads a plugin into reg; reports failures. 0 or -1. */
-int cli_load_plugin(weft_registry *reg, const char *path);
-/* A registry with the built-ins; NULL (reported) when out of memory. */
-weft_registry *cli_registry(void);
+enum {
+	EXIT_OK = WEFT_FRONT_EXIT_OK,
+	EXIT_RUN = WEFT_FRONT_EXIT_RUN,
+	EXIT_USAGE = WEFT_FRONT_EXIT_USAGE
+};
 
 /* Seconds on the monotonic clock. */
 double cli_now(void);

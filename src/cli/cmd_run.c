@@ -52,38 +52,22 @@ static const char run_usage[] =
     "targets'\n"
     "values as one JSON object {\"key\": value, ...} on standard output.\n"
     "\n"
-    "options:\n"
-    "  -t, --target KEY     compute KEY (repeatable; default: the file's\n"
-    "                       \"targets\", else every key no other key "
-    "uses)\n"
-    "  -j, --threads N      worker threads (default 0: one per core)\n"
-    "  --bind cores|pus|none  where workers run (default cores)\n"
-    "  --plugin LIB.so      load more functions from a plugin "
-    "(repeatable)\n"
-    "  -o, --output json|text  json (default), or one 'key: value' line "
-    "per\n"
-    "                       target (strings unquoted)\n"
-    "  --strict             a string argument that is not a key is an "
-    "error\n"
-    "  --stats              print read, build and run times on stderr\n"
-    "  --progress, --no-progress  a progress bar on stderr (default: on "
-    "when\n"
-    "                       stderr is a terminal)\n"
-    "  --trace OUT.json     write a Chrome trace of the run (a row per "
-    "worker;\n"
-    "                       open it in Perfetto or chrome://tracing)\n"
-    "  --dot OUT            write the graph the targets need: .dot/.gv as "
-    "DOT,\n"
-    "                       .svg/.png/.pdf drawn by Graphviz's dot; boxes "
-    "are\n"
-    "                       coloured by the worker that ran them\n"
-    "  --max-nodes N        refuse files with more keys (default "
-    "4194304)\n"
-    "  --max-depth N        refuse deeper nesting in one key (default 64)\n"
+    "options:\n";
+
+static const char run_usage_end[] =
+    "  --mpi                run across the ranks of an MPI job: 'mpirun -n "
+    "3\n"
+    "                       weft run --mpi FILE [options]' hands the run "
+    "to\n"
+    "                       weft-mpi, which takes every option above "
+    "(where\n"
+    "                       weft-mpi is built; see 'weft-mpi --help')\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 success; 1 a task failed (stderr names the key, the\n"
-    "function and the message); 2 bad input or usage (nothing ran)\n"
+    "function and the message), or the results could not be written; 2 "
+    "bad\n"
+    "input or usage (nothing ran)\n"
     "\n";
 
 static const char check_usage[] =
@@ -103,158 +87,52 @@ static const char check_usage[] =
     "  --max-nodes N, --max-depth N   as for run\n"
     "  -h, --help           show this help\n"
     "\n"
-    "exit status: 0 the file is good, 2 it is not (or bad usage)\n";
+    "exit status: 0 the file is good; 1 the summary could not be written; 2\n"
+    "the file is not good (or bad usage)\n";
 
+/* What run and check are asked to do. */
 struct opts {
-	const char *file;
-	const char **targets;
-	size_t ntargets;
+	weft_front_run_opts r;
 	weft_registry *reg;
-	weft_spec_opts so;
-	size_t threads;
-	weft_bind bind;
-	int text;
-	int stats;
-	int progress; /* -1 unset: on when stderr is a terminal */
-	const char *trace;
-	const char *dot, *dot_format;
+	const char *dot_format;
 };
 
 static void
 opts_free(struct opts *o)
 {
-	free(o->targets);
+	weft_front_run_opts_free(&o->r);
 	weft_registry_free(o->reg);
+	o->reg = NULL;
 }
 
-/* Parses the options run and check share (check refuses the rest).
- * Returns -1 on a usage error (reported), 1 after --help, 0 otherwise. */
+/* Parses the options of run (every one) or check (those of the reader,
+ * and --dot). Returns -1 on a usage error (reported), 1 after --help, 0
+ * otherwise. */
 static int
 parse(int argc, char **argv, int is_run, struct opts *o)
 {
-	int only_files = 0;
+	unsigned which = is_run ? WEFT_FRONT_RUN_ALL : WEFT_FRONT_RUN_DOT;
+	int rc;
 
 	memset(o, 0, sizeof(*o));
-	o->progress = -1;
-	o->reg = cli_registry();
-	if (!o->reg)
+	rc = weft_front_run_parse(
+	    argc, argv, 2, argv[1], which, NULL, NULL, &o->r);
+	if (rc > 0) {
+		if (is_run) {
+			fputs(run_usage, stdout);
+			fputs(weft_front_run_options_help, stdout);
+			fputs(run_usage_end, stdout);
+			fputs(format_text, stdout);
+		} else
+			fputs(check_usage, stdout);
+		return 1;
+	}
+	if (rc < 0)
 		return -1;
-	o->targets = calloc((size_t)argc, sizeof(*o->targets));
-	if (!o->targets) {
-		cli_error("out of memory");
+	if (o->r.dot && cli_dot_check(o->r.dot, &o->dot_format))
 		return -1;
-	}
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		size_t n;
-		int m;
-		if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
-			if (o->file) {
-				cli_error("one FILE only: '%s' and '%s'",
-				    o->file, a);
-				return -1;
-			}
-			o->file = a;
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			only_files = 1;
-			continue;
-		}
-		if (cli_is_help(a)) {
-			fputs(is_run ? run_usage : check_usage, stdout);
-			if (is_run)
-				fputs(format_text, stdout);
-			return 1;
-		}
-		if ((m = cli_opt(argc, argv, &i, "--target", "-t", &v))) {
-			if (m < 0)
-				return -1;
-			o->targets[o->ntargets++] = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--plugin", NULL,
-				&v))) {
-			if (m < 0 || cli_load_plugin(o->reg, v))
-				return -1;
-		} else if (strcmp(a, "--strict") == 0) {
-			o->so.flags |= WEFT_SPEC_STRICT;
-		} else if ((m = cli_opt(argc, argv, &i, "--max-nodes", NULL,
-				&v))) {
-			if (m < 0 ||
-			    cli_parse_size(a, v, 1, WEFT_MAX_NODES, &n))
-				return -1;
-			o->so.max_keys = n;
-		} else if ((m = cli_opt(argc, argv, &i, "--max-depth", NULL,
-				&v))) {
-			if (m < 0 ||
-			    cli_parse_size(
-				a, v, 1, WEFT_SPEC_MAX_DEPTH_LIMIT, &n))
-				return -1;
-			o->so.max_depth = (unsigned)n;
-		} else if (is_run &&
-		    (m = cli_opt(argc, argv, &i, "--threads", "-j", &v))) {
-			if (m < 0 || cli_parse_size(a, v, 0, 4096, &n))
-				return -1;
-			o->threads = n;
-		} else if (is_run &&
-		    (m = cli_opt(argc, argv, &i, "--bind", NULL, &v))) {
-			if (m < 0)
-				return -1;
-			if (strcmp(v, "cores") == 0)
-				o->bind = WEFT_BIND_CORES;
-			else if (strcmp(v, "pus") == 0)
-				o->bind = WEFT_BIND_PUS;
-			else if (strcmp(v, "none") == 0)
-				o->bind = WEFT_BIND_NONE;
-			else {
-				cli_error("--bind: '%s' is not cores, pus or "
-					  "none",
-				    v);
-				return -1;
-			}
-		} else if (is_run &&
-		    (m = cli_opt(argc, argv, &i, "--output", "-o", &v))) {
-			if (m < 0)
-				return -1;
-			if (strcmp(v, "json") == 0)
-				o->text = 0;
-			else if (strcmp(v, "text") == 0)
-				o->text = 1;
-			else {
-				cli_error("--output: '%s' is not json or text",
-				    v);
-				return -1;
-			}
-		} else if (is_run && strcmp(a, "--stats") == 0) {
-			o->stats = 1;
-		} else if (is_run && strcmp(a, "--progress") == 0) {
-			o->progress = 1;
-		} else if (is_run && strcmp(a, "--no-progress") == 0) {
-			o->progress = 0;
-		} else if (is_run &&
-		    (m = cli_opt(argc, argv, &i, "--trace", NULL, &v))) {
-			if (m < 0)
-				return -1;
-			o->trace = v;
-		} else if ((m = cli_opt(argc, argv, &i, "--dot", NULL, &v))) {
-			if (m < 0 || cli_dot_check(v, &o->dot_format))
-				return -1;
-			o->dot = v;
-		} else {
-			cli_error("unknown option '%s' for '%s' (see 'weft %s "
-				  "--help')",
-			    a, argv[1], argv[1]);
-			return -1;
-		}
-	}
-	if (!o->file) {
-		cli_error("no FILE given (see 'weft %s --help')", argv[1]);
-		return -1;
-	}
-	if (o->ntargets) {
-		o->so.targets = o->targets;
-		o->so.ntargets = o->ntargets;
-	}
-	return 0;
+	o->reg = weft_front_run_registry(&o->r);
+	return o->reg ? 0 : -1;
 }
 
 static weft_spec *
@@ -262,7 +140,7 @@ load(struct opts *o)
 {
 	weft_spec *s = NULL;
 	weft_spec_error err;
-	int rc = weft_spec_load_file(o->file, o->reg, &o->so, &s, &err);
+	int rc = weft_spec_load_file(o->r.file, o->reg, &o->r.spec, &s, &err);
 
 	if (rc != WEFT_OK) {
 		/* The message already names the file and position. */
@@ -274,50 +152,6 @@ load(struct opts *o)
 	return s;
 }
 
-/* Writes a key as a JSON string. */
-static int
-write_key(const char *key, int text)
-{
-	weft_value k;
-	int rc;
-
-	if (text)
-		return fputs(key, stdout) < 0 ? WEFT_EIO : WEFT_OK;
-	k = weft_str(key);
-	if (weft_is_nil(k))
-		return WEFT_ENOMEM;
-	rc = weft_value_write(stdout, k, 0);
-	weft_value_release(&k);
-	return rc;
-}
-
-static int
-print_results(const weft_spec *s, const weft_value *res, int text)
-{
-	size_t n = weft_spec_ntargets(s);
-	int rc = WEFT_OK;
-
-	if (!text)
-		fputs("{", stdout);
-	for (size_t i = 0; i < n && rc == WEFT_OK; i++) {
-		if (!text && i)
-			fputs(", ", stdout);
-		rc = write_key(weft_spec_target_key(s, i), text);
-		if (rc == WEFT_OK) {
-			fputs(": ", stdout);
-			rc = weft_value_write(
-			    stdout, res[i], text ? WEFT_WRITE_TEXT : 0);
-		}
-		if (text)
-			fputs("\n", stdout);
-	}
-	if (!text)
-		fputs("}\n", stdout);
-	if (fflush(stdout) != 0 && rc == WEFT_OK)
-		rc = WEFT_EIO;
-	return rc;
-}
-
 static void
 report_failure(const weft_spec *s, int rc)
 {
@@ -326,13 +160,13 @@ report_failure(const weft_spec *s, int rc)
 	if (rc == WEFT_ETASK &&
 	    weft_spec_failure(s, &key, &fn, &msg) == WEFT_OK && key) {
 		if (fn)
-			cli_error("task '%s' failed in function '%s': %s", key,
-			    fn, msg);
+			weft_front_error("task '%s' failed in function '%s': %s",
+			    key, fn, msg);
 		else
-			cli_error("task '%s' failed: %s", key, msg);
+			weft_front_error("task '%s' failed: %s", key, msg);
 		return;
 	}
-	cli_error("run failed: %s",
+	weft_front_error("run failed: %s",
 	    *weft_graph_error(weft_spec_graph(s))
 		? weft_graph_error(weft_spec_graph(s))
 		: weft_strerror(rc));
@@ -350,7 +184,7 @@ compute(struct opts *o, weft_spec *s, weft_opts *wo, weft_value *res)
 	weft_future *f;
 	int rc;
 
-	if (!o->progress)
+	if (!o->r.progress)
 		return weft_compute(g, n, weft_spec_targets(s), res, wo);
 	cli_progress_init(&p, &cb);
 	wo->callbacks = &cb;
@@ -378,53 +212,46 @@ cmd_run(int argc, char **argv)
 	weft_trace *trace = NULL;
 	FILE *trace_f = NULL;
 	weft_spec_stats st;
+	weft_front_out out;
 	size_t n;
 	double t0;
-	int rc, perr = 0, code = EXIT_USAGE;
+	int rc, code = EXIT_USAGE;
 
 	rc = parse(argc, argv, 1, &o);
 	if (rc != 0) {
 		opts_free(&o);
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (o.progress < 0)
-		o.progress = isatty(STDERR_FILENO);
+	if (o.r.progress < 0)
+		o.r.progress = isatty(STDERR_FILENO);
 	s = load(&o);
 	if (!s)
 		goto out;
 	/* Open the trace now: a bad path is bad usage, found before the
 	 * run rather than after it. */
-	if (o.trace) {
-		trace_f = fopen(o.trace, "w");
+	if (o.r.trace) {
+		trace_f = fopen(o.r.trace, "w");
 		if (!trace_f) {
-			cli_error("--trace: cannot write '%s': %s", o.trace,
-			    strerror(errno));
+			weft_front_error("--trace: cannot write '%s': %s",
+			    o.r.trace, strerror(errno));
 			goto out;
 		}
 	}
 	code = EXIT_RUN;
-	if (o.trace || o.dot) {
+	if (o.r.trace || o.r.dot) {
 		trace = weft_trace_new();
 		if (!trace) {
-			cli_error("out of memory");
+			weft_front_error("out of memory");
 			goto out;
 		}
 	}
-	{
-		weft_pool_opts po = { 0 };
-		po.threads = (unsigned)o.threads;
-		po.bind = o.bind;
-		pool = weft_pool_new2(&po, &perr);
-	}
-	if (!pool) {
-		cli_error("cannot start %zu worker threads: %s", o.threads,
-		    weft_strerror(perr));
+	pool = weft_front_pool_new(&o.r.pool);
+	if (!pool)
 		goto out;
-	}
 	n = weft_spec_ntargets(s);
 	res = calloc(n ? n : 1, sizeof(*res));
 	if (!res) {
-		cli_error("out of memory");
+		weft_front_error("out of memory");
 		goto out;
 	}
 	t0 = cli_now();
@@ -444,14 +271,14 @@ cmd_run(int argc, char **argv)
 			wrc = WEFT_EIO;
 		trace_f = NULL;
 		if (wrc != WEFT_OK) {
-			cli_error("--trace: cannot write '%s': %s", o.trace,
-			    weft_strerror(wrc));
+			weft_front_error("--trace: cannot write '%s': %s",
+			    o.r.trace, weft_strerror(wrc));
 			goto out;
 		}
 	}
-	if (o.dot && cli_dot_write(s, trace, o.dot, o.dot_format))
+	if (o.r.dot && cli_dot_write(s, trace, o.r.dot, o.dot_format))
 		goto out;
-	if (o.stats && weft_spec_stats_get(s, &st) == WEFT_OK)
+	if (o.r.stats && weft_spec_stats_get(s, &st) == WEFT_OK)
 		fprintf(stderr,
 		    "weft: read %.3f s, build %.3f s (%zu keys, %zu tasks), "
 		    "run %.3f s on %u threads (%.0f tasks/s)\n",
@@ -462,11 +289,10 @@ cmd_run(int argc, char **argv)
 		report_failure(s, rc);
 		goto out;
 	}
-	rc = print_results(s, res, o.text);
-	if (rc != WEFT_OK) {
-		cli_error("cannot write the results: %s", weft_strerror(rc));
+	weft_front_out_init(&out, stdout, o.r.max_bytes);
+	weft_front_print_results(&out, s, res, o.r.text);
+	if (weft_front_out_end(&out, "the results"))
 		goto out;
-	}
 	code = EXIT_OK;
 out:
 	if (res)
@@ -488,7 +314,8 @@ cmd_check(int argc, char **argv)
 	struct opts o;
 	weft_spec *s;
 	weft_spec_stats st;
-	int rc = parse(argc, argv, 0, &o);
+	weft_front_out out;
+	int rc = parse(argc, argv, 0, &o), code = EXIT_OK;
 
 	if (rc != 0) {
 		opts_free(&o);
@@ -500,28 +327,31 @@ cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	weft_spec_stats_get(s, &st);
-	printf("file: %s\n", strcmp(o.file, "-") == 0 ? "<stdin>" : o.file);
-	printf("keys: %zu\n", st.keys);
-	printf("targets:");
+	weft_front_out_init(&out, stdout, 0);
+	weft_front_out_printf(&out, "file: %s\n",
+	    strcmp(o.r.file, "-") == 0 ? "<stdin>" : o.r.file);
+	weft_front_out_printf(&out, "keys: %zu\n", st.keys);
+	weft_front_out_puts(&out, "targets:");
 	for (size_t i = 0; i < weft_spec_ntargets(s); i++)
-		printf(" %s", weft_spec_target_key(s, i));
-	printf("\ntasks: %zu (after cull)\n", st.tasks);
-	printf("edges: %zu\n", st.edges);
-	printf("depth: %zu\n", st.depth);
-	printf("calls: %zu (%zu nested)\n", st.calls, st.nested);
-	printf("functions:");
+		weft_front_out_printf(&out, " %s", weft_spec_target_key(s, i));
+	weft_front_out_printf(&out, "\ntasks: %zu (after cull)\n", st.tasks);
+	weft_front_out_printf(&out, "edges: %zu\n", st.edges);
+	weft_front_out_printf(&out, "depth: %zu\n", st.depth);
+	weft_front_out_printf(
+	    &out, "calls: %zu (%zu nested)\n", st.calls, st.nested);
+	weft_front_out_puts(&out, "functions:");
 	for (size_t i = 0; i < st.funcs; i++) {
 		size_t count;
 		const weft_func_info *f = weft_spec_func_used(s, i, &count);
-		printf("%s %s x%zu", i ? "," : "", f->name, count);
+		weft_front_out_printf(
+		    &out, "%s %s x%zu", i ? "," : "", f->name, count);
 	}
-	printf("\nok\n");
-	if (o.dot && cli_dot_write(s, NULL, o.dot, o.dot_format)) {
-		weft_spec_free(s);
-		opts_free(&o);
-		return EXIT_USAGE;
-	}
+	weft_front_out_puts(&out, "\nok\n");
+	if (weft_front_out_end(&out, "the summary"))
+		code = EXIT_RUN;
+	else if (o.r.dot && cli_dot_write(s, NULL, o.r.dot, o.dot_format))
+		code = EXIT_USAGE;
 	weft_spec_free(s);
 	opts_free(&o);
-	return EXIT_OK;
+	return code;
 }

@@ -139,13 +139,13 @@ cli_dot_check(const char *path, const char **format)
 		if (strcmp(ext + 1, images[i]) == 0)
 			*format = images[i];
 	if (!*format) {
-		cli_error("--dot: '%s' should end in .dot or .gv (the graph), "
+		weft_front_error("--dot: '%s' should end in .dot or .gv (the graph), "
 			  "or .svg, .png or .pdf (an image, drawn by Graphviz)",
 		    path);
 		return -1;
 	}
 	if (!on_path("dot")) {
-		cli_error("--dot: drawing '%s' needs Graphviz's 'dot', which "
+		weft_front_error("--dot: drawing '%s' needs Graphviz's 'dot', which "
 			  "is not on PATH: install Graphviz, or ask for a .dot "
 			  "file",
 		    path);
@@ -169,7 +169,7 @@ render(const weft_spec *s, const weft_trace *t, const char *path,
 
 	snprintf(tflag, sizeof(tflag), "-T%s", format);
 	if (pipe(fds) != 0) {
-		cli_error("--dot: cannot start 'dot': %s", strerror(errno));
+		weft_front_error("--dot: cannot start 'dot': %s", strerror(errno));
 		return -1;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -181,7 +181,7 @@ render(const weft_spec *s, const weft_trace *t, const char *path,
 	close(fds[0]);
 	if (rc != 0) {
 		close(fds[1]);
-		cli_error("--dot: cannot start 'dot': %s", strerror(rc));
+		weft_front_error("--dot: cannot start 'dot': %s", strerror(rc));
 		return -1;
 	}
 	/* If dot dies early, writing gets EPIPE rather than killing us. */
@@ -198,7 +198,7 @@ render(const weft_spec *s, const weft_trace *t, const char *path,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (rc != WEFT_OK || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		cli_error("--dot: 'dot -T%s' failed to draw '%s'", format, path);
+		weft_front_error("--dot: 'dot -T%s' failed to draw '%s'", format, path);
 		return -1;
 	}
 	return 0;
@@ -215,14 +215,14 @@ cli_dot_write(const weft_spec *s, const weft_trace *t, const char *path,
 		return render(s, t, path, format);
 	f = fopen(path, "w");
 	if (!f) {
-		cli_error("--dot: cannot write '%s': %s", path, strerror(errno));
+		weft_front_error("--dot: cannot write '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	rc = weft_spec_write_dot(s, f, t);
 	if (fclose(f) != 0 && rc == WEFT_OK)
 		rc = WEFT_EIO;
 	if (rc != WEFT_OK) {
-		cli_error("--dot: cannot write '%s': %s", path,
+		weft_front_error("--dot: cannot write '%s': %s", path,
 		    weft_strerror(rc));
 		return -1;
 	}

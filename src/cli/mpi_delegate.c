@@ -45,7 +45,7 @@ cli_exec_mpi(int argc, char **argv)
 	char self[PATH_MAX], cand[PATH_MAX + 32];
 	char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
 	if (!nargv) {
-		cli_error("out of memory");
+		weft_front_error("out of memory");
 		return EXIT_USAGE;
 	}
 	/* argv is "weft" "run" ARGS...: weft-mpi takes "run" ARGS... */
@@ -70,7 +70,7 @@ cli_exec_mpi(int argc, char **argv)
 		}
 	}
 	execvp("weft-mpi", nargv);
-	cli_error("run --mpi: cannot start weft-mpi (%s); it is built only "
+	weft_front_error("run --mpi: cannot start weft-mpi (%s); it is built only "
 		  "where meson finds an MPI (e.g. apt-get install "
 		  "libopenmpi-dev openmpi-bin)",
 	    strerror(errno));

@@ -11,6 +11,7 @@
 
 #include "weft/registry.h"
 #include "weft/value.h"
+#include "weft/write.h"
 
 /* A growable, NUL-terminated byte buffer. Appends never fail loudly: on no
  * memory they set `oom` and drop the text, so a caller checks once. */
@@ -25,10 +26,9 @@ void weft__buf_puts(weft__buf *b, const char *s);
 void weft__buf_printf(weft__buf *b, const char *fmt, ...) WEFT_PRINTF(2, 3);
 void weft__buf_free(weft__buf *b);
 
-/* Where the printer writes: `fn(ud, s, n)` appends n bytes. */
-typedef void (*weft__sink)(void *ud, const char *s, size_t n);
-/* A sink that appends to a weft__buf (ud). */
-void weft__buf_sink(void *ud, const char *s, size_t n);
+/* A writer's sink (weft/write.h) that appends to a weft__buf (ud); it
+ * stops the writer with WEFT_ENOMEM once the buffer gave up. */
+int weft__buf_sink(void *ud, const char *s, size_t n);
 
 enum {
 	/* JSON: strings quoted and escaped, NaN/Inf as null. Without it,
@@ -36,9 +36,10 @@ enum {
 	WEFT__REPR_JSON = 1,
 };
 
-/* Prints `v` (borrowed) through `sink`. Lists print as JSON arrays at any
- * depth, in constant C stack. WEFT_OK or WEFT_ENOMEM. */
-int weft__repr(weft__sink sink, void *ud, weft_value v, unsigned flags);
+/* Prints `v` (borrowed) through `sink` (value_write.c). Lists print as JSON
+ * arrays at any depth, in constant C stack. WEFT_OK, WEFT_ENOMEM, or the
+ * sink's first error, which ends the walk. */
+int weft__repr(weft_write_fn sink, void *ud, weft_value v, unsigned flags);
 
 /* Shortest "%.*g" form of d that reads back as d ("0.1", "1e+300"), with
  * ".0" added when it would read as an integer. `buf` holds >= 32 bytes.

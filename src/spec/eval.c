@@ -97,23 +97,3 @@ weft__spec_eval_task(
 	}
 	return eval(ctx, t, t->e, args + 1, out);
 }
-
-static void
-file_sink(void *ud, const char *s, size_t n)
-{
-	fwrite(s, 1, n, ud);
-}
-
-int
-weft_value_write(FILE *f, weft_value v, unsigned flags)
-{
-	int rc;
-
-	if (!f || (flags & ~(unsigned)WEFT_WRITE_TEXT))
-		return WEFT_EINVAL;
-	rc = weft__repr(file_sink, f, v,
-	    (flags & WEFT_WRITE_TEXT) ? 0 : WEFT__REPR_JSON);
-	if (rc == WEFT_OK && ferror(f))
-		rc = WEFT_EIO;
-	return rc;
-}
