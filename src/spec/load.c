@@ -533,6 +533,31 @@ unknown_fn(struct loader *L, const char *name, size_t pe, int compact)
 		    : "");
 }
 
+/* Argument i of f (expression x, JSON j at entry pe), for a function that
+ * takes numbers only: a literal that is no number would fail the run for
+ * sure, so the reader refuses it now, and `weft check` agrees with `weft
+ * run`. A string that is not a key is the common case (a misspelt key). */
+static int
+number_arg(struct loader *L, const weft_func_info *f, size_t i,
+    const spec_expr *x, const json_t *j, size_t pe)
+{
+	weft_type t = x->kind == X_LIT ? weft_type_of(x->lit) : WEFT_INT;
+	char dym[400];
+
+	if (t == WEFT_INT || t == WEFT_FLOAT || t == WEFT_BOOL)
+		return WEFT_OK;
+	if (t == WEFT_STR && json_is_string(j))
+		return weft__spec_fail(L, WEFT_ETYPE, pe, L->cur,
+		    "'%s' is not a key, and function '%s' takes numbers: "
+		    "argument %zu would be a string (in key '%s')%s",
+		    weft_as_str(x->lit), f->name, i + 1,
+		    L->s->keys[L->cur].name,
+		    key_hint(L, weft_as_str(x->lit), dym, sizeof(dym)));
+	return weft__spec_fail(L, WEFT_ETYPE, pe, L->cur,
+	    "function '%s' takes numbers: argument %zu is a %s (in key '%s')",
+	    f->name, i + 1, weft_type_name(t), L->s->keys[L->cur].name);
+}
+
 /* A call of f with the computations v[from..] as arguments. */
 static int
 compile_call(struct loader *L, const weft_func_info *f, const json_t *v,
@@ -551,6 +576,9 @@ compile_call(struct loader *L, const weft_func_info *f, const json_t *v,
 	for (size_t i = 0; i < n; i++) {
 		rc = compile(L, json_array_get(v, from + i), ce, depth + 1,
 		    &e->kids[i]);
+		if (rc == WEFT_OK && (f->flags & WEFT_FUNC_NUMBERS))
+			rc = number_arg(L, f, i, e->kids[i],
+			    json_array_get(v, from + i), ce);
 		if (rc != WEFT_OK)
 			return rc;
 		ce = weft__spec_pos_next(&L->px, ce);

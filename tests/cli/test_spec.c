@@ -388,6 +388,19 @@ test_computation_errors(void **state)
 	load_bad("{\"graph\": {\"y\": {\"lit\": [1, {\"a\": 2}]}}}", NULL,
 	    WEFT_ETYPE, 1, 29, "y", "an object is not a value");
 
+	/* A function that takes numbers only (WEFT_FUNC_NUMBERS): a literal
+	 * that is no number is refused when the file is read, as check and
+	 * run must agree; nested and explicit calls alike, keys are fine. */
+	load_bad("{\"graph\": {\"x\": 1, \"y\": [\"add\", 1, [\"neg\", \"xx\"]]}}",
+	    NULL, WEFT_ETYPE, 1, 44, "y",
+	    "'xx' is not a key, and function 'neg' takes numbers: argument 1 "
+	    "would be a string (in key 'y') (did you mean 'x'?)");
+	load_bad("{\"graph\": {\"y\": {\"fn\": \"pow\", \"args\": [2, null]}}}",
+	    NULL, WEFT_ETYPE, 1, 43, "y",
+	    "function 'pow' takes numbers: argument 2 is a nil (in key 'y')");
+	expect_run("{\"graph\": {\"x\": 2, \"y\": [\"mul\", \"x\", true]}}",
+	    "{\"y\": 2}");
+
 	/* Strict: a string that is not a key is an error. */
 	weft_spec_opts o = { .flags = WEFT_SPEC_STRICT };
 	load_bad("{\"graph\": {\"xy\": 1, \"y\": [\"identity\", \"yx\"]}}", &o,
