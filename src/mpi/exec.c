@@ -113,24 +113,6 @@ typedef struct run {
 	weft_mpi_stats st;
 } run;
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t nc = *cap ? *cap : 16;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (nc < need)
-		nc *= 2;
-	np = realloc(*p, nc * size);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
-
 static void
 oom(run *r)
 {
@@ -175,9 +157,9 @@ fail_local(run *r, int code, const char *fmt, ...)
 static void
 track(run *r, struct sendrec *s, MPI_Request q)
 {
-	if (grow((void **)&r->reqs, &r->capreqs, r->nreqs + 1,
+	if (wm_grow((void **)&r->reqs, &r->capreqs, r->nreqs + 1,
 		sizeof(*r->reqs)) ||
-	    grow((void **)&r->reqrec, &r->caprec, r->nreqs + 1,
+	    wm_grow((void **)&r->reqrec, &r->caprec, r->nreqs + 1,
 		sizeof(*r->reqrec)))
 		oom(r);
 	r->reqs[r->nreqs] = q;
@@ -314,8 +296,8 @@ poll_sends(run *r)
 	}
 	/* Real statuses, not MPI_STATUSES_IGNORE: GCC 12 takes MPICH's
 	 * (MPI_Status *)1 for a zero-sized array and refuses the call. */
-	if (grow((void **)&r->idx, &r->capidx, r->nreqs, sizeof(*r->idx)) ||
-	    grow((void **)&r->stats, &r->capstats, r->nreqs,
+	if (wm_grow((void **)&r->idx, &r->capidx, r->nreqs, sizeof(*r->idx)) ||
+	    wm_grow((void **)&r->stats, &r->capstats, r->nreqs,
 		sizeof(*r->stats)))
 		oom(r);
 	wm_check(r->m,
@@ -351,7 +333,7 @@ poll_sends(run *r)
 static void
 push_ready(run *r, uint32_t c)
 {
-	if (grow((void **)&r->ready, &r->capready, r->nready + 1,
+	if (wm_grow((void **)&r->ready, &r->capready, r->nready + 1,
 		sizeof(*r->ready)))
 		oom(r);
 	r->ready[r->nready++] = c;
@@ -600,7 +582,7 @@ order_urgent_first(run *r, size_t n, uint32_t W)
 			r->urgent[r->wl[k]] = 0;
 		return;
 	}
-	if (grow((void **)&r->wl2, &r->capwl2, n, sizeof(*r->wl2)))
+	if (wm_grow((void **)&r->wl2, &r->capwl2, n, sizeof(*r->wl2)))
 		oom(r);
 	for (size_t k = 0; k < n; k++)
 		if (r->urgent[r->wl[k]])
@@ -628,7 +610,7 @@ launch(run *r)
 		uint32_t p = r->ready[k];
 		if (r->state[p] != ST_PENDING)
 			continue;
-		if (grow((void **)&r->wl, &r->capwl, n + 1, sizeof(*r->wl)))
+		if (wm_grow((void **)&r->wl, &r->capwl, n + 1, sizeof(*r->wl)))
 			oom(r);
 		r->state[p] = ST_SCHEDULED;
 		r->wstamp[p] = W;
@@ -647,7 +629,7 @@ launch(run *r)
 			}
 			if (++r->wcnt[c] < r->blk[c])
 				continue;
-			if (grow((void **)&r->wl, &r->capwl, n + 1,
+			if (wm_grow((void **)&r->wl, &r->capwl, n + 1,
 				sizeof(*r->wl)))
 				oom(r);
 			r->state[c] = ST_SCHEDULED;
@@ -671,13 +653,13 @@ launch(run *r)
 	}
 	order_urgent_first(r, n, W);
 	w.wg = weft_graph_new();
-	if (!w.wg || grow((void **)&r->tbuf, &r->captbuf, n, sizeof(*r->tbuf)) ||
-	    grow((void **)&r->tnodes, &r->captnodes, n, sizeof(*r->tnodes)))
+	if (!w.wg || wm_grow((void **)&r->tbuf, &r->captbuf, n, sizeof(*r->tbuf)) ||
+	    wm_grow((void **)&r->tnodes, &r->captnodes, n, sizeof(*r->tnodes)))
 		oom(r);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t p = r->wl[k];
 		const struct wm_node *nd = &pl->nodes[p];
-		if (grow((void **)&r->args, &r->capargs, nd->nargs + 1,
+		if (wm_grow((void **)&r->args, &r->capargs, nd->nargs + 1,
 			sizeof(*r->args)))
 			oom(r);
 		for (uint32_t a = 0; a < nd->nargs; a++) {
@@ -746,7 +728,7 @@ launch(run *r)
 		free(w.nodes);
 		return;
 	}
-	if (grow((void **)&r->waves, &r->capwaves, r->nwaves + 1,
+	if (wm_grow((void **)&r->waves, &r->capwaves, r->nwaves + 1,
 		sizeof(*r->waves)))
 		oom(r);
 	r->waves[r->nwaves++] = w;

@@ -67,6 +67,9 @@ void wm_wait(weft_mpi *m, MPI_Request *q, double deadline, double timeout_s,
 /* Checks the return code of an MPI call; fatal unless MPI_SUCCESS. */
 void wm_check(weft_mpi *m, int mpirc, const char *what);
 double wm_now(void);
+/* Grows array *p of *cap items of `size` bytes to hold `need`. 0, or -1
+ * when out of memory (the array is unchanged). */
+int wm_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* -- the graph ------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * Graph files across ranks. Rank 0 reads the file and broadcasts it; every
  * rank reads it with the one spec reader (weft_spec_load_buffer), which
- * keeps the "rank" fields for us (weft_spec_opts.key_fields), and the
+ * keeps the "rank" fields for us (weft_spec_key_field), and the
  * compute runs the spec's own graph: each key a node, its nested tasks
  * inside it, exactly as in weft run.
  */
@@ -15,24 +15,6 @@ struct weft_mpi_spec {
 	weft_spec *ws;
 	weft_mpi_graph *g; /* over the spec's graph (borrowed) */
 };
-
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t nc = *cap ? *cap : 16;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (nc < need)
-		nc *= 2;
-	np = realloc(*p, nc * size);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
 
 /* -- loading ------------------------------------------------------------------- */
 
@@ -72,7 +54,7 @@ share_file(weft_mpi *m, const char *path, const weft_spec_opts *opts,
 		int bad = !f;
 		while (!bad) {
 			size_t got;
-			if (grow((void **)&buf, &cap, n + 65536, 1)) {
+			if (wm_grow((void **)&buf, &cap, n + 65536, 1)) {
 				bad = WEFT_ENOMEM;
 				break;
 			}
@@ -181,8 +163,6 @@ int
 weft_mpi_spec_load_file(weft_mpi *m, const char *path,
     const weft_spec_opts *opts, weft_mpi_spec **out, weft_spec_error *err)
 {
-	static const char *const fields[] = { "rank" };
-	weft_spec_opts o;
 	weft_mpi_spec *s = NULL;
 	char *text = NULL;
 	size_t len = 0;
@@ -203,12 +183,6 @@ weft_mpi_spec_load_file(weft_mpi *m, const char *path,
 		return rc;
 	/* From here on every rank has the same text and reaches the same
 	 * verdict on its own. */
-	if (opts)
-		o = *opts;
-	else
-		memset(&o, 0, sizeof(o));
-	o.key_fields = fields;
-	o.nkey_fields = 1;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		set_err(err, WEFT_ENOMEM, "%s: out of memory", path);
@@ -216,7 +190,7 @@ weft_mpi_spec_load_file(weft_mpi *m, const char *path,
 		return WEFT_ENOMEM;
 	}
 	rc = weft_spec_load_buffer(text, len,
-	    strcmp(path, "-") ? path : "<stdin>", m->reg, &o, &s->ws, err);
+	    strcmp(path, "-") ? path : "<stdin>", m->reg, opts, &s->ws, err);
 	free(text);
 	if (rc == WEFT_OK) {
 		s->g = wm_graph_wrap(m, weft_spec_graph(s->ws), 0);

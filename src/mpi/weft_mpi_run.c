@@ -360,22 +360,16 @@ static int
 write_dot(const weft_mpi_spec *s, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	int rc;
+	int en = f ? 0 : errno;
+	int rc = f ? weft_spec_write_dot(weft_mpi_spec_local(s), f, NULL)
+		   : WEFT_EIO;
 
-	if (!f) {
-		weft_front_error("--dot: cannot write '%s': %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	rc = weft_spec_write_dot(weft_mpi_spec_local(s), f, NULL);
-	if (fclose(f) != 0 && rc == WEFT_OK)
+	if (f && fclose(f) != 0 && rc == WEFT_OK)
 		rc = WEFT_EIO;
-	if (rc != WEFT_OK) {
+	if (rc != WEFT_OK)
 		weft_front_error("--dot: cannot write '%s': %s", path,
-		    weft_strerror(rc));
-		return -1;
-	}
-	return 0;
+		    en ? strerror(en) : weft_strerror(rc));
+	return rc == WEFT_OK ? 0 : -1;
 }
 
 /* Each rank sets up its functions and its pool; all agree on the outcome
@@ -408,17 +402,17 @@ setup(const struct opts *o, int rank, weft_registry **reg, weft_pool **pool)
 int
 main(int argc, char **argv)
 {
-	struct opts o;
-	weft_registry *reg = NULL;
-	weft_pool *pool = NULL;
-	weft_mpi *m = NULL;
-	weft_mpi_spec *s = NULL;
-	weft_value *res = NULL;
-	weft_spec_error se;
 	weft_mpi_opts mo = { 0 };
 	weft_mpi_compute_opts co = { 0 };
+	weft_spec_error se;
+	struct opts o;
 	weft_front_out out;
 	int provided, rank = 0, nranks = 1, rc, code = EXIT_USAGE;
+	weft_registry *reg = NULL;
+	weft_mpi *m = NULL;
+	weft_mpi_spec *s = NULL;
+	weft_pool *pool = NULL;
+	weft_value *res = NULL;
 
 	if (MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) !=
 	    MPI_SUCCESS) {

@@ -618,6 +618,12 @@ member_pos(struct loader *L, const json_t *v, size_t pe, const char *field)
 static const char *
 extra_field(const struct loader *L, const char *k)
 {
+	/* "rank": the rank that runs the key under weft-mpi. Part of the
+	 * format, so that one file runs with and without MPI alike. */
+	static const char rank[] = "rank";
+
+	if (strcmp(k, rank) == 0)
+		return rank;
 	for (size_t i = 0; i < L->nkey_fields; i++)
 		if (L->key_fields[i] && strcmp(L->key_fields[i], k) == 0)
 			return L->key_fields[i];
@@ -715,7 +721,7 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		return weft__spec_fail(L, WEFT_EPARSE,
 		    member_pos_of(L, v, pe, "args", 1), kname,
 		    "'args' without 'fn' (in key '%s')", name);
-	if (depth == 0 && L->nkey_fields) {
+	if (depth == 0) {
 		int rc = keep_fields(L, v, pe);
 		if (rc != WEFT_OK)
 			return rc;

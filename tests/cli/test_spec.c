@@ -172,40 +172,44 @@ test_explicit_forms(void **state)
 static void
 test_key_fields(void **state)
 {
-	static const char *const fields[] = { "rank" };
+	static const char *const fields[] = { "prio" };
 	weft_spec_opts o = { .key_fields = fields, .nkey_fields = 1 };
-	const char *text = "{\"graph\": {\"a\": {\"lit\": 1, \"rank\": 2},\n"
+	const char *text = "{\"graph\": {\"a\": {\"lit\": 1, \"prio\": 2},\n"
 			   " \"b\": {\"fn\": \"inc\", \"args\": [\"a\"], "
-			   "\"rank\": \"x\"},\n \"c\": [\"inc\", \"b\"]}}";
+			   "\"prio\": \"x\", \"rank\": 1},\n \"c\": [\"inc\", \"b\"]}}";
 	weft_value v;
 	unsigned line = 0, col = 0;
 	(void)state;
 
 	weft_spec *s = load_ok(text, &o);
-	assert_int_equal(weft_spec_key_field(s, "a", "rank", &v, &line, &col),
+	assert_int_equal(weft_spec_key_field(s, "a", "prio", &v, &line, &col),
 	    WEFT_OK);
 	assert_int_equal(weft_as_int(v), 2);
 	assert_int_equal(line, 1);
 	assert_int_equal(col, 36);
-	assert_int_equal(weft_spec_key_field(s, "b", "rank", &v, NULL, NULL),
+	assert_int_equal(weft_spec_key_field(s, "b", "prio", &v, NULL, NULL),
 	    WEFT_OK);
 	assert_string_equal(weft_as_str(v), "x");
-	assert_int_equal(weft_spec_key_field(s, "c", "rank", &v, NULL, NULL),
+	/* "rank" (weft-mpi's owner) is always accepted and kept. */
+	assert_int_equal(weft_spec_key_field(s, "b", "rank", &v, NULL, NULL),
+	    WEFT_OK);
+	assert_int_equal(weft_as_int(v), 1);
+	assert_int_equal(weft_spec_key_field(s, "c", "prio", &v, NULL, NULL),
 	    WEFT_ENOTFOUND);
-	assert_int_equal(weft_spec_key_field(s, "zz", "rank", &v, NULL, NULL),
+	assert_int_equal(weft_spec_key_field(s, "zz", "prio", &v, NULL, NULL),
 	    WEFT_ENOTFOUND);
-	assert_int_equal(weft_spec_key_field(s, "a", "prio", &v, NULL, NULL),
+	assert_int_equal(weft_spec_key_field(s, "a", "rank", &v, NULL, NULL),
 	    WEFT_ENOTFOUND);
 	assert_string_equal(weft_spec_name(s), "t.json");
 	assert_string_equal(run(s), "{\"c\": 3}");
 	weft_spec_free(s);
 	/* Not asked for: an unknown field, as before. */
-	load_bad(text, NULL, WEFT_EPARSE, 1, 28, "a", "unknown field 'rank'");
+	load_bad(text, NULL, WEFT_EPARSE, 1, 28, "a", "unknown field 'prio'");
 	/* Only at the top of a key. */
 	load_bad("{\"graph\": {\"a\": [\"inc\", {\"lit\": 1, \"rank\": 0}]}}",
 	    &o, WEFT_EPARSE, 1, 36, "a", "unknown field 'rank'");
 	/* A field's value is a literal: no objects. */
-	load_bad("{\"graph\": {\"a\": {\"lit\": 1, \"rank\": {\"x\": 1}}}}", &o,
+	load_bad("{\"graph\": {\"a\": {\"lit\": 1, \"prio\": {\"x\": 1}}}}", &o,
 	    WEFT_ETYPE, 0, 0, "a", "an object is not a value");
 }
 
