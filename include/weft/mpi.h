@@ -369,18 +369,18 @@ typedef struct weft_mpi_spec weft_mpi_spec;
 /**
  * Reads the graph file at `path` (weft/spec.h; "-" is standard input)
  * into a graph of `m`. Collective: rank 0 reads the file and sends it to
- * the others, so it need only exist there. The file is checked by
- * weft_spec_load_buffer() with the context's registry, so errors are
- * exactly those of `weft run` (same messages, on every rank). One
- * addition: an explicit computation at the top of a key may carry
- * `"rank": R`, the key's owner (`{"fn": "sum", "args": [...], "rank": 1}`);
- * a file with rank fields is checked with them removed, and positions in
- * its error messages refer to the file as re-written without them.
+ * the others, so it need only exist there. Every rank reads it with
+ * weft_spec_load_buffer() and the context's registry, so errors are
+ * exactly those of `weft run` (same messages, on every rank), and the
+ * graph is the spec's own graph (weft_mpi_spec_local()): each key one node
+ * named by the key, run on its owner, nested tasks inside it.
  *
- * Each key becomes one node named by the key, run on its owner; nested
- * tasks run inside it, as in weft run. Returns the codes of
- * weft_spec_load_file(), WEFT_ERANGE for a rank out of range, WEFT_EINVAL
- * without a registry; `err` (may be NULL) gets the message on every rank.
+ * A key's explicit computation may carry `"rank": R`, the key's owner
+ * (`{"fn": "sum", "args": [...], "rank": 1}`; a single process ignores
+ * it). Returns the codes of weft_spec_load_file(), WEFT_ETYPE for a rank
+ * that is not an integer, WEFT_ERANGE for a rank out of range (both with
+ * the field's position), WEFT_EINVAL without a registry; `err` (may be
+ * NULL) gets the message on every rank.
  */
 WEFT_API int weft_mpi_spec_load_file(weft_mpi *m, const char *path,
     const weft_spec_opts *opts, weft_mpi_spec **out, weft_spec_error *err);
@@ -397,8 +397,9 @@ WEFT_API const char *weft_mpi_spec_target_key(
 /** Warnings of the load (weft_spec_warning()), on every rank. */
 WEFT_API size_t weft_mpi_spec_nwarnings(const weft_mpi_spec *s);
 WEFT_API const char *weft_mpi_spec_warning(const weft_mpi_spec *s, size_t i);
-/** The same file as a single-process weft_spec (built on every rank, for
- *  weft_compute() on one rank, e.g. to check results); owned by `s`. */
+/** The spec the graph was built from (on every rank): its graph is the
+ *  distributed graph's, so weft_compute() of it on one rank checks the
+ *  results; owned by `s`. */
 WEFT_API weft_spec *weft_mpi_spec_local(const weft_mpi_spec *s);
 
 #ifdef __cplusplus
