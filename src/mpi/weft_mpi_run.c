@@ -271,7 +271,10 @@ watchdog(void *arg)
 		fflush(stderr);
 		/* MPI may be called from this thread only under
 		 * MPI_THREAD_MULTIPLE; otherwise leaving without finalizing
-		 * makes the launcher end the job. */
+		 * makes the launcher end the job. And should MPI_Abort itself
+		 * hang (the main thread inside MPI_Finalize, a peer gone),
+		 * SIGALRM's default action ends this process anyway. */
+		alarm(10);
 		if (wd.multiple)
 			MPI_Abort(MPI_COMM_WORLD, EXIT_TIMEOUT);
 		_exit(EXIT_TIMEOUT);
