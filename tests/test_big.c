@@ -12,7 +12,7 @@
 #include "testutil.h"
 
 /* The budget documented in README.md ("Memory"). */
-#define BYTES_PER_NODE 80.0 /* graph node 32 B + run slot 32 B, plus what
+#define BYTES_PER_NODE 80.0 /* graph node 24 B + run slot 32 B, plus what
 			       growth by doubling leaves unused (the node
 			       array's pages past its end are never touched) */
 #define BYTES_PER_EDGE 24.0 /* argument slot + successor link 12 B, up to
@@ -143,14 +143,14 @@ one(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
 /* Past the old 24-bit node index (issue 17): 2^24 + 100 nodes, the last
  * ones a short chain over node 0 and the nodes around 2^24, so a wrong
  * index (one that wraps at 24 bits) computes a different value or is
- * refused. Memory: about 64 B per node (graph + run slot), ~1.1 GB, so
+ * refused. Memory: about 56 B per node (graph + run slot), ~1 GB, so
  * sanitized runs (WEFT_TEST_SCALE < 1) skip it. */
 static void
 test_past_24_bit_indexes(void **state)
 {
 	(void)state;
 	if (tu_scale() < 1) {
-		print_message("skipped: 1.1 GB is too much under sanitizers "
+		print_message("skipped: 1 GB is too much under sanitizers "
 			      "(WEFT_TEST_SCALE < 1)\n");
 		skip();
 	}

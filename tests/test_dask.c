@@ -84,6 +84,41 @@ test_pure_dedup(void **state)
 	weft_graph_free(g);
 }
 
+/* Pure keys are cache keys (issue 12): for an exported function they
+ * depend only on its name and the arguments' content, never on addresses,
+ * so they are the same in every process and run. The expected strings
+ * were computed once; address-space randomization (another run of this
+ * test) must not change them. A static function's key starts "pure-". */
+static void
+test_pure_keys_stable_across_processes(void **state)
+{
+	(void)state;
+	weft_graph *g = weft_graph_new();
+	weft_node a = weft_delayed_pure(g, weft_test_add, 2,
+	    (weft_arg[]) { weft_lit(weft_int(1)), weft_lit(weft_float(2.5)) });
+	weft_node b = weft_delayed_pure(g, weft_test_add, 2,
+	    (weft_arg[]) { weft_ref(a), weft_lit(weft_str("x")) });
+	weft_node s = weft_delayed_pure(g, mix_all, 1,
+	    (weft_arg[]) { weft_lit(weft_int(1)) });
+	char key[128];
+	assert_string_equal(weft_node_key(g, a, key, sizeof key),
+	    "weft_test_add-1b94cace7db88dcb");
+	assert_string_equal(weft_node_key(g, b, key, sizeof key),
+	    "weft_test_add-97343c66a00141c5");
+	assert_int_equal(strncmp(weft_node_key(g, s, key, sizeof key),
+			     "pure-", 5),
+	    0);
+	/* a failed constructor's NIL is refused, not hashed like a NIL */
+	weft_node n1 = weft_delayed_pure(
+	    g, weft_test_add, 1, (weft_arg[]) { weft_lit(weft_nil()) });
+	assert_true(weft_node_ok(n1));
+	weft_node n2 = weft_delayed_pure(
+	    g, weft_test_add, 1, (weft_arg[]) { weft_lit(weft_str(NULL)) });
+	assert_false(weft_node_ok(n2));
+	assert_int_equal(weft_graph_errcode(g), WEFT_ENOMEM);
+	weft_graph_free(g);
+}
+
 static void
 test_getitem(void **state)
 {
@@ -542,6 +577,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pure_dedup),
+		cmocka_unit_test(test_pure_keys_stable_across_processes),
 		cmocka_unit_test(test_getitem),
 		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_priorities),

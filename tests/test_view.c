@@ -216,12 +216,54 @@ test_view_of_persisted_and_bad_input(void **state)
 	weft_graph_free(other);
 }
 
+/* A node with many arguments, literals and references mixed: read in
+ * order (the per-thread cursor), backwards and at random, each argument is
+ * the right one. */
+static void
+test_wide_node_arguments(void **state)
+{
+	(void)state;
+	weft_graph *g = weft_graph_new();
+	weft_node src = WEFT_DELAYED(g, fold);
+	size_t n = 100000;
+	weft_arg *args = malloc(n * sizeof *args);
+	for (size_t i = 0; i < n; i++)
+		args[i] = i % 3 == 1 ? weft_ref(src)
+				     : weft_lit(weft_int((int64_t)i));
+	weft_node wide = weft_delayed(g, fold, n, args);
+	assert_true(weft_node_ok(wide));
+	weft_node other = WEFT_DELAYED(g, fold, weft_lit(weft_int(-1)));
+	weft_arg a;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(weft_node_arg(g, wide, i, &a), WEFT_OK);
+		if (i % 3 == 1)
+			assert_true(weft_arg_is_ref(&a));
+		else
+			assert_int_equal(weft_as_int(weft_arg_value(&a)), i);
+	}
+	uint64_t seed = 3;
+	for (int r = 0; r < 2000; r++) {
+		size_t i = r < 1000 ? n - 1 - (size_t)r
+				    : (size_t)(tu_rand(&seed) % n);
+		assert_int_equal(weft_node_arg(g, wide, i, &a), WEFT_OK);
+		if (i % 3 != 1)
+			assert_int_equal(weft_as_int(weft_arg_value(&a)), i);
+		if (r % 7 == 0) { /* another node in between */
+			assert_int_equal(weft_node_arg(g, other, 0, &a), 0);
+			assert_int_equal(weft_as_int(weft_arg_value(&a)), -1);
+		}
+	}
+	free(args);
+	weft_graph_free(g);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rebuilt_graphs_compute_the_same),
 		cmocka_unit_test(test_view_of_persisted_and_bad_input),
+		cmocka_unit_test(test_wide_node_arguments),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	weft_shutdown();

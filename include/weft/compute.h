@@ -32,6 +32,11 @@ typedef struct weft_task_info {
  * starts and ends the compute (start/finish), so they must be thread-safe
  * and quick. When `opts->callbacks` is NULL nothing is timed or formatted:
  * a compute without callbacks pays one predictable branch per task.
+ *
+ * When weft_compute() fails before any task can start (WEFT_EINVAL, or
+ * WEFT_ENOMEM during set-up), no callback is called. Otherwise `start` is
+ * called once and `finish` once, with the compute's result, also when it is
+ * WEFT_ETASK or WEFT_ECANCELED.
  */
 typedef struct weft_callbacks {
 	void (*start)(void *ud, size_t ntasks); /**< before any task runs */
@@ -114,8 +119,11 @@ WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
 WEFT_API weft_pool *weft_default_pool(void);
 
 /**
- * Frees the default pool, if it was created. Optional (for leak checkers);
- * no compute may run on it then. A later use creates a new one.
+ * Frees the default pool, if it was created, and the block weft keeps from
+ * the last compute for the next one (a compute's per-node state, 32 bytes
+ * per node, kept when between 1 MiB and 256 MiB and only under the C
+ * library's allocator). Optional (for leak checkers); no compute may run on
+ * the default pool then. A later use creates a new one.
  */
 WEFT_API void weft_shutdown(void);
 

@@ -4,8 +4,11 @@
  *
  * Every function that can fail returns an `int`: WEFT_OK (0) on success or
  * one of the negative codes below. Results travel through out-parameters.
- * errno is never the error channel. When a function that takes a callback
- * returns an error, the callback is never called.
+ * errno is never the error channel. When a function that takes callbacks
+ * fails before it starts its work (bad arguments, no memory to set up),
+ * no callback is called. Once the work has started, the callbacks that
+ * report its end are always called, with its result: a compute whose task
+ * failed calls `finish` with WEFT_ETASK (weft/compute.h, weft_callbacks).
  */
 #ifndef WEFT_ERRNO_H
 #define WEFT_ERRNO_H

@@ -34,7 +34,10 @@ typedef struct weft_future weft_future;
 /**
  * Starts a compute of `targets[0..n)` and returns at once. NULL on error
  * (the same errors as weft_compute; the message is in weft_graph_error(g)).
- * The graph must not change or be freed until the future is freed.
+ * The graph must not change until the future is freed. Freeing the graph
+ * first is a caller's error that weft catches (weft_graph_free): the
+ * compute is canceled and drained, and the future then reports
+ * WEFT_ECANCELED, holds no results, and must still be freed.
  */
 WEFT_API weft_future *weft_compute_async(weft_graph *g, size_t n,
     const weft_node *targets, const weft_opts *opts);

@@ -250,8 +250,15 @@ WEFT_API weft_value weft_arg_value(const weft_arg *a);
  * function and a hash of the arguments (literals by content, references by
  * their node's key), as Dask's tokenize does: "NAME-0123abcd...". Building
  * the same pure call twice returns the same node (and releases the second
- * call's literals). NAME is the function's symbol when the dynamic linker
- * knows it (exported functions), "pure" otherwise.
+ * call's literals).
+ *
+ * NAME is the function's symbol when the dynamic linker knows it (an
+ * exported function; link programs with -rdynamic for their own), and the
+ * hash then uses that name: the key is the same in every process and run,
+ * usable as a cache key. Otherwise (a static function) NAME is "pure" and
+ * the hash uses the function's address, which differs between processes
+ * (address-space randomization). PTR literals hash by their pointer, so
+ * keys with them are not stable across processes either.
  */
 WEFT_API weft_node weft_delayed_pure(
     weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args);

@@ -54,6 +54,7 @@
 #include "errno.h"
 #include "graph.h"
 #include "registry.h"
+#include "trace.h"
 #include "value.h"
 #include "version.h"
 #include "write.h" /* weft_value_write(), declared here before */
@@ -230,16 +231,32 @@ WEFT_API int weft_spec_failure(const weft_spec *s, const char **key,
     const char **fn, const char **message);
 
 /**
- * Writes the built part of the graph in Graphviz DOT: one box per key,
+ * Writes the built part of the graph in Graphviz DOT through the one
+ * writer, weft_graph_write_dot_opts() (weft/trace.h): one box per key,
  * labelled with the key and its computation as the file wrote it
  * ("z\nadd(y, mul(x, 10))", shortened past 60 characters), one edge per
- * dependency. With a trace of a compute of the spec's graph (may be NULL),
- * boxes are filled with the colour of the worker that ran them, as
- * weft_graph_write_dot() does. WEFT_OK, WEFT_EIO on a write error,
- * WEFT_ENOMEM, WEFT_EINVAL.
+ * dependency; with a trace (may be NULL), workers' colours, failed and
+ * not-run keys marked, and a legend; big graphs summarized. WEFT_OK,
+ * WEFT_EIO on a write error, WEFT_ENOMEM, WEFT_EINVAL.
  */
 WEFT_API int weft_spec_write_dot(
     const weft_spec *s, FILE *f, const weft_trace *trace);
+
+/**
+ * Fills `*opts` (zeroed first) with the spec's labels, for a caller that
+ * wants the other options of weft_graph_write_dot_opts() too: the size
+ * limit, and the weft_dot_info that says whether the graph was summarized.
+ * \code
+ * weft_dot_opts o;
+ * weft_dot_info info;
+ * weft_spec_dot_opts(s, &o);
+ * o.trace = trace;
+ * rc = weft_graph_write_dot_opts(weft_spec_graph(s), f, &o, &info);
+ * if (rc == WEFT_OK && info.summarized) ... tell the user
+ * \endcode
+ * The labels read `s`: it must outlive the writing.
+ */
+WEFT_API void weft_spec_dot_opts(const weft_spec *s, weft_dot_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 #include "base/alloc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -12,21 +13,21 @@
 #include "weft/errno.h"
 
 static void *
-weft__libc_malloc(void *ud, size_t size)
+libc_malloc(void *ud, size_t size)
 {
 	(void)ud;
 	return malloc(size);
 }
 
 static void *
-weft__libc_realloc(void *ud, void *p, size_t size)
+libc_realloc(void *ud, void *p, size_t size)
 {
 	(void)ud;
 	return realloc(p, size);
 }
 
 static void
-weft__libc_free(void *ud, void *p)
+libc_free(void *ud, void *p)
 {
 	(void)ud;
 	free(p);
@@ -34,15 +35,17 @@ weft__libc_free(void *ud, void *p)
 
 /* Read on every allocation, written only by weft_set_allocator, which the
  * caller promises to call while no other weft call runs. */
-static weft_allocator weft__alloc = { weft__libc_malloc, weft__libc_realloc,
-	weft__libc_free, NULL };
+static weft_allocator weft__alloc = { libc_malloc, libc_realloc,
+	libc_free, NULL };
 
 int
 weft_set_allocator(const weft_allocator *a)
 {
+	/* the cached block came from the allocator being replaced */
+	weft__block_flush();
 	if (!a) {
-		weft__alloc = (weft_allocator) { weft__libc_malloc,
-			weft__libc_realloc, weft__libc_free, NULL };
+		weft__alloc = (weft_allocator) { libc_malloc,
+			libc_realloc, libc_free, NULL };
 		return WEFT_OK;
 	}
 	if (!a->malloc_fn || !a->realloc_fn || !a->free_fn)
@@ -65,7 +68,7 @@ weft__malloc(size_t size)
 #define WEFT__HUGE ((size_t)2 << 20)
 
 static void
-weft__hint_huge(void *p, size_t bytes)
+hint_huge(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
 	if (!p || bytes < 2 * WEFT__HUGE)
@@ -90,9 +93,19 @@ weft__calloc(size_t n, size_t size)
 	if (size && n > SIZE_MAX / size)
 		return NULL;
 	size_t bytes = n * size;
+	if (weft__alloc.malloc_fn == libc_malloc) {
+		/* libc's calloc knows a fresh mapping is zero already: a
+		 * compute's per-node slots were zeroed twice, by the kernel's
+		 * page faults and then by memset, and the faults were most of
+		 * the setup of a million-node compute. The hint comes after:
+		 * those pages are not touched yet. */
+		void *p = calloc(bytes ? bytes : 1, 1);
+		hint_huge(p, bytes);
+		return p;
+	}
 	void *p = weft__malloc(bytes);
 	if (p) {
-		weft__hint_huge(p, bytes);
+		hint_huge(p, bytes);
 		memset(p, 0, bytes);
 	}
 	return p;
@@ -145,6 +158,65 @@ weft__free_aligned(void *p)
 	weft__free(raw);
 }
 
+/*
+ * The block cache. A compute's per-node state is one big zeroed block
+ * (32 bytes per node), and fresh pages cost a page fault and the kernel's
+ * zeroing each time: perf put a quarter of a million-node compute's CPU
+ * time there. Keeping the last block for the next compute turns that into
+ * a memset of memory already mapped. One block, 1 MiB to 256 MiB, and only
+ * under the C library's allocator (a user's allocator sees every block come
+ * and go, as its accounting expects); weft_shutdown() frees it.
+ */
+#define WEFT__BLOCK_MIN ((size_t)1 << 20)
+#define WEFT__BLOCK_MAX ((size_t)256 << 20)
+
+static pthread_mutex_t block_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *block_p;
+static size_t block_bytes;
+
+void *
+weft__block_calloc(size_t bytes)
+{
+	if (bytes >= WEFT__BLOCK_MIN && weft__alloc.malloc_fn == libc_malloc) {
+		void *p = NULL;
+		pthread_mutex_lock(&block_mu);
+		/* not a block far bigger than asked: it would stay pinned */
+		if (block_p && block_bytes >= bytes && block_bytes / 4 <= bytes) {
+			p = block_p;
+			block_p = NULL;
+		}
+		pthread_mutex_unlock(&block_mu);
+		if (p)
+			return memset(p, 0, bytes);
+	}
+	return weft__calloc(bytes, 1);
+}
+
+void
+weft__block_free(void *p, size_t bytes)
+{
+	if (p && bytes >= WEFT__BLOCK_MIN && bytes <= WEFT__BLOCK_MAX &&
+	    weft__alloc.malloc_fn == libc_malloc) {
+		pthread_mutex_lock(&block_mu);
+		void *old = block_p;
+		block_p = p;
+		block_bytes = bytes;
+		pthread_mutex_unlock(&block_mu);
+		p = old;
+	}
+	weft__free(p);
+}
+
+void
+weft__block_flush(void)
+{
+	pthread_mutex_lock(&block_mu);
+	void *p = block_p;
+	block_p = NULL;
+	pthread_mutex_unlock(&block_mu);
+	weft__free(p);
+}
+
 char *
 weft__strdup(const char *s)
 {
@@ -171,7 +243,7 @@ weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem)
 	void *nb = weft__realloc(*buf, ncap * elem);
 	if (!nb)
 		return WEFT_ENOMEM;
-	weft__hint_huge(nb, ncap * elem);
+	hint_huge(nb, ncap * elem);
 	*buf = nb;
 	*cap = ncap;
 	return WEFT_OK;

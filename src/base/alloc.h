@@ -19,6 +19,13 @@ void weft__free(void *p);
  * weft__free_aligned. */
 void *weft__calloc_aligned(size_t n, size_t size, size_t align);
 void weft__free_aligned(void *p);
+/* Zeroed memory for a compute's per-node state, from a one-block cache of
+ * the last such block when it is big enough (see alloc.c); give it back
+ * with weft__block_free and the same size. */
+void *weft__block_calloc(size_t bytes);
+void weft__block_free(void *p, size_t bytes);
+/* Frees the cached block (weft_shutdown, weft_set_allocator). */
+void weft__block_flush(void);
 /* Duplicates a NUL-terminated string; NULL on no memory. */
 char *weft__strdup(const char *s);
 

@@ -15,7 +15,7 @@ struct weft__topo {
 };
 
 static int
-weft__topo_load(weft__topo *t, const char *synthetic, unsigned long flags)
+topo_load(weft__topo *t, const char *synthetic, unsigned long flags)
 {
 	if (hwloc_topology_init(&t->topo) < 0)
 		return WEFT_ENOMEM;
@@ -48,10 +48,10 @@ weft__topo_open(weft__topo **out, const char *synthetic)
 #if HWLOC_API_VERSION >= 0x00020100
 		flags |= HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING;
 #endif
-		rc = weft__topo_load(t, NULL, flags);
+		rc = topo_load(t, NULL, flags);
 	}
 	if (rc == WEFT_EIO) /* retry without flags, as SCHEDULER.md says */
-		rc = weft__topo_load(t, synthetic, 0);
+		rc = topo_load(t, synthetic, 0);
 	if (rc != WEFT_OK) {
 		weft__free(t);
 		return rc;

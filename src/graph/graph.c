@@ -67,6 +67,7 @@ weft_graph_free(weft_graph *g)
 	weft__free(g->lits);
 	weft__free(g->keys);
 	weft__free(g->kmap);
+	weft__free(g->keyat);
 	weft_release_persisted(g, 0, NULL);
 	weft__free(g->pvals);
 	weft__free(g->pset);
@@ -143,20 +144,10 @@ weft_graph_size(const weft_graph *g)
 	return g ? g->n : 0;
 }
 
-const weft_value *
-weft__graph_lit(const weft_graph *g, const weft__node *nd, uint32_t k)
-{
-	const uint32_t *a = g->args + nd->arg0;
-	uint32_t before = 0;
-	for (uint32_t i = 0; i < k; i++)
-		before += a[i] == WEFT__LIT;
-	return &g->lits[nd->lit0 + before];
-}
-
 /* -- keys ---------------------------------------------------------------- */
 
 static uint64_t
-weft__hash(const char *s)
+hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (; *s; s++)
@@ -165,24 +156,38 @@ weft__hash(const char *s)
 }
 
 static const char *
-weft__key_at(const weft_graph *g, uint32_t i)
+key_at(const weft_graph *g, uint32_t i)
 {
-	return g->nodes[i].key ? g->keys + g->nodes[i].key - 1 : NULL;
+	return weft__graph_key_at(g, i);
+}
+
+/* Makes room in keyat for node i (new entries unnamed). */
+static int
+keyat_grow(weft_graph *g, size_t i)
+{
+	if (i < g->keyat_cap)
+		return WEFT_OK;
+	size_t old = g->keyat_cap;
+	if (weft__grow((void **)&g->keyat, &g->keyat_cap,
+		g->cap > i ? g->cap : i + 1, sizeof *g->keyat))
+		return WEFT_ENOMEM;
+	memset(g->keyat + old, 0, (g->keyat_cap - old) * sizeof *g->keyat);
+	return WEFT_OK;
 }
 
 /* The slot of `key` in kmap: its node, or the empty slot where it goes. */
 static size_t
-weft__kmap_slot(const weft_graph *g, const char *key)
+kmap_slot(const weft_graph *g, const char *key)
 {
 	size_t mask = g->kmap_cap - 1;
-	size_t s = (size_t)weft__hash(key) & mask;
-	while (g->kmap[s] && strcmp(weft__key_at(g, g->kmap[s] - 1), key))
+	size_t s = (size_t)hash(key) & mask;
+	while (g->kmap[s] && strcmp(key_at(g, g->kmap[s] - 1), key))
 		s = (s + 1) & mask;
 	return s;
 }
 
 static int
-weft__kmap_grow(weft_graph *g)
+kmap_grow(weft_graph *g)
 {
 	if ((g->nkeys + 1) * 2 <= g->kmap_cap)
 		return WEFT_OK;
@@ -197,7 +202,7 @@ weft__kmap_grow(weft_graph *g)
 	g->kmap_cap = ncap;
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i])
-			g->kmap[weft__kmap_slot(g, weft__key_at(g, old[i] - 1))] =
+			g->kmap[kmap_slot(g, key_at(g, old[i] - 1))] =
 			    old[i];
 	weft__free(old);
 	return WEFT_OK;
@@ -205,7 +210,7 @@ weft__kmap_grow(weft_graph *g)
 
 /* Parses a default key "node-<i>"; WEFT__NONE if `key` is not one. */
 static uint32_t
-weft__default_key_index(const char *key)
+default_key_index(const char *key)
 {
 	if (strncmp(key, "node-", 5) != 0 || key[5] < '0' || key[5] > '9')
 		return WEFT__NONE;
@@ -222,12 +227,12 @@ weft_graph_find(const weft_graph *g, const char *key)
 	if (!g || !key)
 		return WEFT_NODE_NONE;
 	if (g->kmap_cap) {
-		size_t s = weft__kmap_slot(g, key);
+		size_t s = kmap_slot(g, key);
 		if (g->kmap[s])
 			return weft__graph_node(g, g->kmap[s] - 1);
 	}
-	uint32_t i = weft__default_key_index(key);
-	if (i < g->n && !g->nodes[i].key)
+	uint32_t i = default_key_index(key);
+	if (i < g->n && !key_at(g, i))
 		return weft__graph_node(g, i);
 	return WEFT_NODE_NONE;
 }
@@ -235,7 +240,7 @@ weft_graph_find(const weft_graph *g, const char *key)
 const char *
 weft__graph_key(const weft_graph *g, uint32_t i, char *buf, size_t size)
 {
-	const char *k = weft__key_at(g, i);
+	const char *k = key_at(g, i);
 	if (k)
 		snprintf(buf, size, "%s", k);
 	else
@@ -259,7 +264,7 @@ weft_node_key(const weft_graph *g, weft_node n, char *buf, size_t size)
 /* -- delayed ------------------------------------------------------------- */
 
 static void
-weft__release_lits(size_t nargs, const weft_arg *args)
+release_lits(size_t nargs, const weft_arg *args)
 {
 	for (size_t i = 0; i < nargs; i++)
 		if (args[i].kind == 2) {
@@ -271,7 +276,7 @@ weft__release_lits(size_t nargs, const weft_arg *args)
 /* Checks the arguments before anything is added, so that a failed call
  * leaves the graph as it was. */
 static int
-weft__check_args(
+check_args(
     weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args, size_t *nlit)
 {
 	if (!fn)
@@ -325,7 +330,7 @@ weft__check_args(
 }
 
 static int
-weft__reserve(weft_graph *g, size_t nargs, size_t nlit)
+reserve(weft_graph *g, size_t nargs, size_t nlit)
 {
 	size_t sc = g->slots_cap;
 	if (weft__grow((void **)&g->nodes, &g->cap, g->n + 1, sizeof *g->nodes))
@@ -360,15 +365,15 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 {
 	size_t nlit = 0;
 	if (!g) {
-		weft__release_lits(args ? nargs : 0, args);
+		release_lits(args ? nargs : 0, args);
 		return WEFT_NODE_NONE;
 	}
-	int rc = weft__check_args(g, fn, nargs, args, &nlit);
+	int rc = check_args(g, fn, nargs, args, &nlit);
 	if (rc == WEFT_OK && key) {
-		if (weft__kmap_grow(g) != WEFT_OK) {
+		if (kmap_grow(g) != WEFT_OK || keyat_grow(g, g->n) != WEFT_OK) {
 			rc = weft__graph_set_error(g, WEFT_ENOMEM,
 			    "delayed: out of memory for key '%s'", key);
-		} else if (g->kmap[weft__kmap_slot(g, key)]) {
+		} else if (g->kmap[kmap_slot(g, key)]) {
 			rc = weft__graph_set_error(g, WEFT_EINVAL,
 			    "delayed: key '%s' already names a node", key);
 		} else {
@@ -381,11 +386,11 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 				    key);
 		}
 	}
-	if (rc == WEFT_OK && weft__reserve(g, nargs, nlit) != WEFT_OK)
+	if (rc == WEFT_OK && reserve(g, nargs, nlit) != WEFT_OK)
 		rc = weft__graph_set_error(
 		    g, WEFT_ENOMEM, "delayed: out of memory");
 	if (rc != WEFT_OK) {
-		weft__release_lits(args ? nargs : 0, args);
+		release_lits(args ? nargs : 0, args);
 		return WEFT_NODE_NONE;
 	}
 
@@ -394,7 +399,6 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	nd->fn = fn;
 	nd->arg0 = (uint32_t)g->nslots;
 	nd->nargs = (uint32_t)nargs;
-	nd->key = 0;
 	nd->succ_head = WEFT__NONE;
 	nd->lit0 = (uint32_t)g->nlits;
 	for (size_t i = 0; i < nargs; i++) {
@@ -413,9 +417,9 @@ weft_delayed_named(weft_graph *g, const char *key, weft_fn fn, size_t nargs,
 	if (key) {
 		size_t kl = strlen(key) + 1;
 		memcpy(g->keys + g->keys_len, key, kl);
-		nd->key = (uint32_t)g->keys_len + 1;
+		g->keyat[self] = (uint32_t)g->keys_len + 1;
 		g->keys_len += kl;
-		g->kmap[weft__kmap_slot(g, key)] = self + 1;
+		g->kmap[kmap_slot(g, key)] = self + 1;
 		g->nkeys++;
 	}
 	return weft__graph_node(g, self);

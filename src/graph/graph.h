@@ -35,7 +35,6 @@ typedef struct weft__node {
 	weft_fn fn;
 	uint32_t arg0;	    /* first slot in g->args */
 	uint32_t nargs;	    /* slots */
-	uint32_t key;	    /* offset + 1 in g->keys; 0 = unnamed */
 	uint32_t succ_head; /* first edge (slot index) of the successor
 			       chain, WEFT__NONE when none */
 	uint32_t lit0;	    /* its first literal in g->lits */
@@ -62,6 +61,9 @@ struct weft_graph {
 	size_t nlits, lits_cap;
 	char *keys; /* NUL-separated key strings */
 	size_t keys_len, keys_cap;
+	uint32_t *keyat; /* per node: offset + 1 in keys, 0 = unnamed; NULL
+			    until a node is named (a node stays 24 bytes) */
+	size_t keyat_cap;
 	uint32_t *kmap; /* open addressing: node index + 1, 0 = empty */
 	size_t kmap_cap, nkeys;
 	int32_t *prio;	    /* per node, NULL until a priority is set */
@@ -96,13 +98,18 @@ weft__graph_node(const weft_graph *g, uint32_t index)
 	weft_node n = { (uint64_t)g->serial << 32 | index };
 	return n;
 }
-/* The literal of slot `k` of node `nd` when that slot is WEFT__LIT: the
- * literals before it in the node's slots come first in g->lits. */
-const weft_value *weft__graph_lit(
-    const weft_graph *g, const weft__node *nd, uint32_t k);
+
 /* Records the graph's last error (printf-style). Returns `code`. */
 int weft__graph_set_error(weft_graph *g, int code, const char *fmt, ...)
     WEFT_PRINTF(3, 4);
+/* The key of node i, NULL when unnamed. */
+static inline const char *
+weft__graph_key_at(const weft_graph *g, uint32_t i)
+{
+	uint32_t k = g->keyat && i < g->keyat_cap ? g->keyat[i] : 0;
+	return k ? g->keys + k - 1 : NULL;
+}
+
 /* The priority of node i (0 unless set). */
 static inline int32_t
 weft__graph_prio(const weft_graph *g, uint32_t i)
@@ -121,8 +128,12 @@ weft__graph_persisted(const weft_graph *g, uint32_t i)
  * is released on error). */
 int weft__graph_persist_set(weft_graph *g, uint32_t i, weft_value v);
 
-/* A short name for a function: its symbol, or "fn" (static storage or buf). */
+/* The symbol of a function, written into buf, when the dynamic linker
+ * knows it (an exported function); NULL otherwise. */
 const char *weft__fn_name(weft_fn fn, char *buf, size_t size);
+/* A label for a function: its symbol, else "module+0xOFFSET" (a static
+ * function, for addr2line), else "fn@ADDRESS". Written into buf. */
+const char *weft__fn_label(weft_fn fn, char *buf, size_t size);
 
 /* The key of node `i` (named, or the default "node-<i>"). */
 const char *weft__graph_key(

@@ -18,26 +18,45 @@ weft__fn_name(weft_fn fn, char *buf, size_t size)
 	Dl_info info;
 	/* dladdr finds exported symbols; static functions show up as the
 	 * nearest exported one, so check that the address matches. */
-	if (dladdr((void *)(uintptr_t)fn, &info) && info.dli_sname &&
+	if (fn && dladdr((void *)(uintptr_t)fn, &info) && info.dli_sname &&
 	    info.dli_saddr == (void *)(uintptr_t)fn) {
 		snprintf(buf, size, "%s", info.dli_sname);
 		return buf;
 	}
-	snprintf(buf, size, "fn");
+	return NULL;
+}
+
+const char *
+weft__fn_label(weft_fn fn, char *buf, size_t size)
+{
+	if (weft__fn_name(fn, buf, size))
+		return buf;
+	Dl_info info;
+	if (fn && dladdr((void *)(uintptr_t)fn, &info) && info.dli_fname) {
+		/* a static function: where it is, which a reader can look
+		 * up with addr2line or nm */
+		const char *base = strrchr(info.dli_fname, '/');
+		base = base ? base + 1 : info.dli_fname;
+		uintptr_t off = (uintptr_t)fn - (uintptr_t)info.dli_fbase;
+		snprintf(buf, size, "%s+0x%" PRIxPTR,
+		    *base ? base : "(main)", off);
+		return buf;
+	}
+	snprintf(buf, size, "fn@%p", (void *)(uintptr_t)fn);
 	return buf;
 }
 
 /* -- pure calls ------------------------------------------------------------ */
 
 static uint64_t
-weft__mix(uint64_t h, uint64_t x)
+mix(uint64_t h, uint64_t x)
 {
 	h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
 	return h * 0xff51afd7ed558ccdull;
 }
 
 static uint64_t
-weft__hash_bytes(uint64_t h, const void *p, size_t n)
+hash_bytes(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;
 	for (size_t i = 0; i < n; i++)
@@ -49,35 +68,35 @@ weft__hash_bytes(uint64_t h, const void *p, size_t n)
  * items count by type only, which only costs dedup, not correctness, since
  * a key match is confirmed with weft_value_equal). */
 static uint64_t
-weft__hash_value(uint64_t h, weft_value v, int depth)
+hash_value(uint64_t h, weft_value v, int depth)
 {
 	weft_type t = weft_type_of(v);
-	h = weft__mix(h, (uint64_t)t);
+	h = mix(h, (uint64_t)t);
 	switch (t) {
 	case WEFT_BOOL:
 	case WEFT_INT:
-		return weft__mix(h, (uint64_t)weft_as_int(v));
+		return mix(h, (uint64_t)weft_as_int(v));
 	case WEFT_FLOAT: {
 		double d = weft_as_float(v);
 		uint64_t u;
 		memcpy(&u, &d, sizeof u);
-		return weft__mix(h, u);
+		return mix(h, u);
 	}
 	case WEFT_STR:
 	case WEFT_BYTES:
-		return weft__hash_bytes(h, weft_bytes_data(v), weft_len(v));
+		return hash_bytes(h, weft_bytes_data(v), weft_len(v));
 	case WEFT_F64S:
-		return weft__hash_bytes(
+		return hash_bytes(
 		    h, weft_f64s_data(v), weft_len(v) * sizeof(double));
 	case WEFT_LIST:
-		h = weft__mix(h, weft_len(v));
+		h = mix(h, weft_len(v));
 		if (depth < 8)
 			for (size_t i = 0; i < weft_len(v); i++)
-				h = weft__hash_value(
+				h = hash_value(
 				    h, weft_list_get(v, i), depth + 1);
 		return h;
 	case WEFT_PTR:
-		return weft__mix(h, (uint64_t)(uintptr_t)weft_ptr_get(v));
+		return mix(h, (uint64_t)(uintptr_t)weft_ptr_get(v));
 	default:
 		return h;
 	}
@@ -85,7 +104,7 @@ weft__hash_value(uint64_t h, weft_value v, int depth)
 
 /* Whether node i is the call fn(args). */
 static int
-weft__same_call(
+same_call(
     const weft_graph *g, uint32_t i, weft_fn fn, size_t nargs, const weft_arg *args)
 {
 	const weft__node *nd = &g->nodes[i];
@@ -111,28 +130,38 @@ weft_delayed_pure(weft_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
 {
 	if (!g || !fn || (nargs && !args))
 		return weft_delayed(g, fn, nargs, args); /* reports the error */
-	uint64_t h = weft__mix(0x51ed270b27d1ce7bull, (uint64_t)(uintptr_t)fn);
-	h = weft__mix(h, nargs);
+	/* The key must mean the same call in another process (a cache key,
+	 * like Dask's tokenize): the function counts by its name when the
+	 * dynamic linker knows it, by address only when it does not. */
+	char name[96], key[128];
+	uint64_t h = 0x51ed270b27d1ce7bull;
+	if (weft__fn_name(fn, name, sizeof name))
+		h = hash_bytes(h, name, strlen(name));
+	else {
+		snprintf(name, sizeof name, "pure");
+		h = mix(h, (uint64_t)(uintptr_t)fn);
+	}
+	h = mix(h, nargs);
 	char kb[256];
 	for (size_t k = 0; k < nargs; k++) {
-		if (args[k].kind == 2) {
-			h = weft__hash_value(weft__mix(h, 2), args[k].lit, 0);
+		if (args[k].kind == 2 && weft_value_failed(args[k].lit)) {
+			return weft_delayed(g, fn, nargs, args); /* error */
+		} else if (args[k].kind == 2) {
+			h = hash_value(mix(h, 2), args[k].lit, 0);
 		} else if (args[k].kind == 1 &&
 		    weft__graph_index(g, args[k].node) != WEFT__NONE) {
 			const char *key = weft__graph_key(g,
 			    (uint32_t)args[k].node.id, kb, sizeof kb);
-			h = weft__hash_bytes(weft__mix(h, 1), key, strlen(key));
+			h = hash_bytes(mix(h, 1), key, strlen(key));
 		} else {
 			return weft_delayed(g, fn, nargs, args); /* error */
 		}
 	}
-	char name[96], key[128];
-	weft__fn_name(fn, name, sizeof name);
 	snprintf(key, sizeof key, "%s-%016" PRIx64, name, h);
 	weft_node old = weft_graph_find(g, key);
 	if (weft_node_ok(old)) {
 		uint32_t i = (uint32_t)old.id;
-		if (!weft__same_call(g, i, fn, nargs, args)) {
+		if (!same_call(g, i, fn, nargs, args)) {
 			weft__graph_set_error(g, WEFT_EINVAL,
 			    "delayed_pure: key '%s' collides with another call",
 			    key);

@@ -37,6 +37,7 @@ weft_shutdown(void)
 	weft_pool *p = weft_atomic_exchange_acq_rel(&weft__default, NULL);
 	pthread_mutex_unlock(&weft__default_mu);
 	weft_pool_free(p);
+	weft__block_flush();
 }
 
 /* -- starting ----------------------------------------------------------------- */
@@ -108,7 +109,7 @@ out:
 /* Moves each target's result to the caller; a target listed again gets a
  * new reference to the first copy. */
 static void
-weft__collect(weft__run *r, weft_value *res)
+collect(weft__run *r, weft_value *res)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		weft__slot *s = &r->slots[r->tidx[i]];
@@ -144,7 +145,7 @@ weft_compute(weft_graph *g, size_t n, const weft_node *targets,
 	weft__run_finish(&f->run);
 	rc = f->run.rc;
 	if (rc == WEFT_OK)
-		weft__collect(&f->run, results);
+		collect(&f->run, results);
 	weft__run_destroy(&f->run);
 	weft__free_aligned(f);
 	return rc;

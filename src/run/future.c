@@ -22,7 +22,7 @@ weft_compute_async(weft_graph *g, size_t n, const weft_node *targets,
 /* -- waiting ------------------------------------------------------------------ */
 
 static int64_t
-weft__timeout_ns(double s)
+timeout_ns(double s)
 {
 	if (s < 0)
 		return -1;
@@ -36,7 +36,7 @@ weft_future_wait(weft_future *f, double timeout_seconds)
 {
 	if (!f)
 		return WEFT_EINVAL;
-	int rc = weft__run_wait(&f->run, weft__timeout_ns(timeout_seconds));
+	int rc = weft__run_wait(&f->run, timeout_ns(timeout_seconds));
 	if (rc != WEFT_OK)
 		return rc;
 	weft__run_finish(&f->run);
@@ -85,7 +85,7 @@ perm_before(const void *ctx, uint32_t a, uint32_t b)
 /* Target positions sorted by node, to map a finished node to every place
  * it was asked for. Built on the first as-completed call. */
 static int
-weft__build_perm(weft__run *r)
+build_perm(weft__run *r)
 {
 	if (r->tperm)
 		return WEFT_OK;
@@ -100,7 +100,7 @@ weft__build_perm(weft__run *r)
 
 /* The first position in tperm of node v. */
 static size_t
-weft__perm_find(const weft__run *r, uint32_t v)
+perm_find(const weft__run *r, uint32_t v)
 {
 	size_t lo = 0, hi = r->n;
 	while (lo < hi) {
@@ -122,9 +122,9 @@ weft_future_next(weft_future *f, double timeout_seconds, size_t *index,
 	weft__run *r = &f->run;
 	if (value)
 		*value = weft_nil();
-	if (weft__build_perm(r) != WEFT_OK)
+	if (build_perm(r) != WEFT_OK)
 		return WEFT_ENOMEM;
-	int64_t to = weft__timeout_ns(timeout_seconds);
+	int64_t to = timeout_ns(timeout_seconds);
 	int64_t deadline = to < 0 ? -1 : weft__now_ns() + to;
 	weft_atomic_store_seq_cst(&r->watched, 1);
 	for (;;) {
@@ -161,7 +161,7 @@ weft_future_next(weft_future *f, double timeout_seconds, size_t *index,
 			r->next_k++;
 			if (r->slots[v].flags & WEFT__F_SKIPPED)
 				continue; /* failed or skipped: not a result */
-			r->next_j = weft__perm_find(r, v) + 1;
+			r->next_j = perm_find(r, v) + 1;
 			continue;
 		}
 		int64_t left = -1;

@@ -11,7 +11,7 @@
 #include "weft/task.h"
 
 static int
-weft__getitem_fn(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+getitem_fn(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
 	(void)n;
 	int64_t i = weft_as_int(a[1]);
@@ -37,10 +37,10 @@ weft_getitem(weft_graph *g, weft_node n, size_t i)
 		weft_node old = weft_graph_find(g, key);
 		if (weft_node_ok(old))
 			return old;
-		return WEFT_DELAYED_NAMED(g, key, weft__getitem_fn, weft_ref(n),
+		return WEFT_DELAYED_NAMED(g, key, getitem_fn, weft_ref(n),
 		    weft_lit(weft_int((int64_t)i)));
 	}
-	return WEFT_DELAYED(g, weft__getitem_fn, weft_ref(n),
+	return WEFT_DELAYED(g, getitem_fn, weft_ref(n),
 	    weft_lit(weft_int((int64_t)i))); /* reports the error */
 }
 

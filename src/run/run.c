@@ -74,7 +74,7 @@ weft_ctx_key(weft_ctx *ctx)
 }
 
 static void
-weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
+record_failure(weft__run *r, weft_ctx *ctx, int rc)
 {
 	uint32_t zero = WEFT__RUN_OK;
 	if (!weft_atomic_cas_acq_rel(&r->failed, &zero, WEFT__RUN_FAILED))
@@ -89,7 +89,7 @@ weft__record_failure(weft__run *r, weft_ctx *ctx, int rc)
 }
 
 static void
-weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
+task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 {
 	ti->node = weft__graph_node(r->g, ctx->node);
 	ti->key = weft_ctx_key(ctx);
@@ -98,10 +98,22 @@ weft__task_info(weft__run *r, weft_ctx *ctx, weft_task_info *ti)
 	ti->rc = WEFT_OK;
 }
 
+/* A task returned OK with a NIL: a failed constructor's NIL must not pass
+ * for a result (weft_value_failed). */
+static int
+check_nil(weft_ctx *ctx, weft_value out)
+{
+	if (!weft_value_failed(out))
+		return WEFT_OK;
+	weft_fail(ctx, "the task returned the NIL of a failed value "
+		       "constructor (out of memory?)");
+	return WEFT_ENOMEM;
+}
+
 /* Calls the node's function with its arguments gathered into an array of
  * borrowed values. Returns 0, or -1 when the task failed. */
 static int
-weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
+call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 {
 	const weft_graph *g = r->g;
 	weft_value stackargs[WEFT__STACK_ARGS];
@@ -117,7 +129,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		if (!argv) {
 			weft_fail(&ctx, "out of memory for %u arguments",
 			    nd->nargs);
-			weft__record_failure(r, &ctx, WEFT_ENOMEM);
+			record_failure(r, &ctx, WEFT_ENOMEM);
 			return -1;
 		}
 	}
@@ -132,10 +144,12 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	int rc;
 	if (!r->cb && !r->trace) {
 		rc = nd->fn(&ctx, nd->nargs, argv, out);
+		if (rc == WEFT_OK && out->type == WEFT_NIL)
+			rc = check_nil(&ctx, *out);
 	} else {
 		weft_task_info ti;
 		if (r->cb)
-			weft__task_info(r, &ctx, &ti);
+			task_info(r, &ctx, &ti);
 		int64_t t0 = weft__now_ns();
 		if (r->cb && r->cb->pretask) {
 			ti.start_ns = t0;
@@ -143,8 +157,11 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		}
 		rc = nd->fn(&ctx, nd->nargs, argv, out);
 		int64_t t1 = weft__now_ns();
+		if (rc == WEFT_OK && out->type == WEFT_NIL)
+			rc = check_nil(&ctx, *out);
 		if (r->trace)
-			weft__trace_add(r->trace, ctx.worker, v, t0, t1);
+			weft__trace_add(r->trace, ctx.worker, v, t0, t1, rc,
+			    rc == WEFT_OK ? NULL : ctx.has_msg ? ctx.msg : "");
 		if (r->cb && r->cb->posttask) {
 			ti.start_ns = t0;
 			ti.end_ns = t1;
@@ -156,16 +173,9 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 		weft__ctx_wait_children(&ctx);
 	if (argv != stackargs)
 		weft__free(argv);
-	if (rc == WEFT_OK && out->type == WEFT_NIL &&
-	    weft_value_failed(*out)) {
-		/* a failed constructor's NIL must not pass for a result */
-		weft_fail(&ctx, "the task returned the NIL of a failed value "
-				"constructor (out of memory?)");
-		rc = WEFT_ENOMEM;
-	}
 	if (rc != WEFT_OK) {
 		weft_value_release(out);
-		weft__record_failure(r, &ctx, rc);
+		record_failure(r, &ctx, rc);
 		return -1;
 	}
 	return 0;
@@ -175,7 +185,7 @@ weft__call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
  * count of 1 is ours alone, so it needs no atomic write. Targets are never
  * freed here: their consumers do not count them. */
 static void
-weft__release_inputs(weft__run *r, const weft__node *nd)
+release_inputs(weft__run *r, const weft__node *nd)
 {
 	const uint32_t *a = r->g->args + nd->arg0;
 	for (uint32_t i = 0; i < nd->nargs; i++) {
@@ -195,7 +205,7 @@ weft__release_inputs(weft__run *r, const weft__node *nd)
  * WEFT__TBUF targets), not per task, so a compute of a million independent
  * targets does not bounce one counter between the cores a million times. */
 static void
-weft__targets_done(weft__run *r, const uint32_t *t, uint32_t n)
+targets_done(weft__run *r, const uint32_t *t, uint32_t n)
 {
 	uint32_t pos = weft_atomic_add_relaxed(&r->order_pos, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -222,7 +232,7 @@ typedef struct weft__tbuf {
 
 /* Whether node a has a higher priority than node b. */
 static int
-weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
+prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 {
 	return weft__graph_prio(g, a) > weft__graph_prio(g, b);
 }
@@ -230,19 +240,19 @@ weft__prio_above(const weft_graph *g, uint32_t a, uint32_t b)
 /* Runs node v, then the ready successor it picks, and so on: a chain runs
  * as a loop on one worker. Finished targets go to `tb`. */
 static void
-weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
+run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 {
 	const weft_graph *g = r->g;
 	for (;;) {
 		const weft__node *nd = &g->nodes[v];
 		weft__slot *vs = &r->slots[v];
 		if (weft_atomic_load_relaxed(&r->failed) ||
-		    weft__call(r, v, nd, w) != 0)
+		    call(r, v, nd, w) != 0)
 			vs->flags |= WEFT__F_SKIPPED;
-		weft__release_inputs(r, nd);
+		release_inputs(r, nd);
 		if (vs->flags & WEFT__F_TARGET) {
 			if (tb->n == WEFT__TBUF) {
-				weft__targets_done(r, tb->t, tb->n);
+				targets_done(r, tb->t, tb->n);
 				tb->n = 0;
 			}
 			tb->t[tb->n++] = v;
@@ -281,7 +291,7 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 			ready[nready++] = next;
 			for (unsigned i = 1; i < nready; i++)
 				for (unsigned j = i; j > 0 &&
-				     weft__prio_above(g, ready[j - 1], ready[j]);
+				     prio_above(g, ready[j - 1], ready[j]);
 				     j--) {
 					uint32_t t = ready[j];
 					ready[j] = ready[j - 1];
@@ -303,13 +313,13 @@ weft__run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 /* The job handler: a node index, or a range of roots to split. Splitting
  * in halves gives each thief one large chunk per steal (SCHEDULER.md §2a). */
 static void
-weft__handle(void *ctx, uint64_t arg, weft__worker *w)
+handle(void *ctx, uint64_t arg, weft__worker *w)
 {
 	weft__run *r = ctx;
 	weft__tbuf tb;
 	tb.n = 0;
 	if (!(arg & WEFT__RANGE)) {
-		weft__run_node(r, (uint32_t)arg, w, &tb);
+		run_node(r, (uint32_t)arg, w, &tb);
 	} else {
 		/* a range of root units [lo, hi): see weft__run_prepare */
 		uint32_t lo = (uint32_t)(arg >> 26) & 0x1FFFFFF;
@@ -326,11 +336,11 @@ weft__handle(void *ctx, uint64_t arg, weft__worker *w)
 		if (end > r->nroots)
 			end = r->nroots;
 		for (size_t i = (size_t)lo * r->unit; i < end; i++)
-			weft__run_node(r, r->roots[i], w, &tb);
+			run_node(r, r->roots[i], w, &tb);
 	}
 	/* after this the run may be gone */
 	if (tb.n)
-		weft__targets_done(r, tb.t, tb.n);
+		targets_done(r, tb.t, tb.n);
 }
 
 /* -- setup -------------------------------------------------------------------- */
@@ -352,7 +362,7 @@ root_before(const void *ctx, uint32_t x, uint32_t y)
  * ready values: they are not run and their inputs are not claimed.
  */
 static int
-weft__setup(weft__run *r)
+setup(weft__run *r)
 {
 	const weft_graph *g = r->g;
 	uint32_t hi = 0;
@@ -360,7 +370,7 @@ weft__setup(weft__run *r)
 		if (r->tidx[i] > hi)
 			hi = r->tidx[i];
 	r->hi = hi;
-	r->slots = weft__calloc((size_t)hi + 1, sizeof *r->slots);
+	r->slots = weft__block_calloc(((size_t)hi + 1) * sizeof *r->slots);
 	if (!r->slots)
 		return WEFT_ENOMEM;
 	uint32_t ntargets = 0;
@@ -450,7 +460,7 @@ weft__setup(weft__run *r)
 /* weft_graph_free while this run is live: cancel, drain, finish, and
  * forget the graph (called with the graph users' lock held). */
 static void
-weft__run_release(weft__graph_user *u)
+run_release(weft__graph_user *u)
 {
 	weft__run *r = (weft__run *)u;
 	uint32_t ok = WEFT__RUN_OK;
@@ -464,7 +474,7 @@ weft__run_release(weft__graph_user *u)
 
 /* weft_pool_free while this run is live (pool lock held: no blocking). */
 static int
-weft__run_ctl(void *ctx, int op)
+run_ctl(void *ctx, int op)
 {
 	weft__run *r = ctx;
 	if (op == WEFT__CTL_CANCEL) {
@@ -482,7 +492,7 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		return weft__graph_set_error(g, WEFT_ENOMEM, "compute: no mutex");
 	r->mu_ok = 1;
-	r->user.release = weft__run_release;
+	r->user.release = run_release;
 	weft__graph_attach(g, &r->user);
 	r->fail_node = WEFT__NONE;
 	r->n = n;
@@ -499,7 +509,7 @@ weft__run_prepare(weft__run *r, size_t n, const weft_node *targets)
 				? "not a node of this graph"
 				: "WEFT_NODE_NONE (a delayed call failed?)");
 	}
-	if (weft__setup(r) != WEFT_OK)
+	if (setup(r) != WEFT_OK)
 		return weft__graph_set_error(
 		    g, WEFT_ENOMEM, "compute: out of memory");
 	if (r->trace &&
@@ -528,7 +538,7 @@ weft__run_start(weft__run *r)
 		return WEFT_OK;
 	}
 	int rc = weft__handler_add(
-	    r->pool, weft__handle, weft__run_ctl, r, &r->handler);
+	    r->pool, handle, run_ctl, r, &r->handler);
 	if (rc != WEFT_OK)
 		return weft__graph_set_error(r->g, rc,
 		    "compute: %u computes already run on this pool",
@@ -628,7 +638,7 @@ weft__run_destroy(weft__run *r)
 		for (size_t i = 0; i < r->n; i++)
 			weft_value_release(&r->slots[r->tidx[i]].result);
 	}
-	weft__free(r->slots);
+	weft__block_free(r->slots, ((size_t)r->hi + 1) * sizeof *r->slots);
 	weft__free(r->roots);
 	weft__free(r->tidx);
 	weft__free(r->order);

@@ -115,8 +115,10 @@ int weft__run_wait(weft__run *r, int64_t timeout_ns);
 void weft__ctx_wait_children(weft_ctx *ctx);
 
 /* Trace recording (trace.c). */
+/* Records one task: its return code, and for a failed task its message
+ * (copied; "" when it gave none). */
 void weft__trace_add(struct weft_trace *t, int worker, uint32_t node,
-    int64_t start, int64_t end);
+    int64_t start, int64_t end, int rc, const char *msg);
 int weft__trace_reserve(struct weft_trace *t, unsigned workers);
 
 #endif

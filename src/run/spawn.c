@@ -41,7 +41,7 @@ static tss_t weft__tasks_key;
 static once_flag weft__tasks_once = ONCE_FLAG_INIT;
 
 static void
-weft__drop_free_list(void *unused)
+drop_free_list(void *unused)
 {
 	/* thread-locals are still there while key destructors run */
 	(void)unused;
@@ -55,22 +55,22 @@ weft__drop_free_list(void *unused)
 }
 
 static void
-weft__tasks_init(void)
+tasks_init(void)
 {
 	/* the destructor frees a thread's cached records when it exits */
-	if (tss_create(&weft__tasks_key, weft__drop_free_list) != thrd_success)
+	if (tss_create(&weft__tasks_key, drop_free_list) != thrd_success)
 		weft__tasks_key = 0;
 }
 
 static weft_task *
-weft__task_alloc(void)
+task_alloc(void)
 {
 	weft_task *t = weft__free_tasks;
 	if (t) {
 		weft__free_tasks = t->next;
 		return t;
 	}
-	call_once(&weft__tasks_once, weft__tasks_init);
+	call_once(&weft__tasks_once, tasks_init);
 	/* any non-NULL value arms the destructor for this thread */
 	if (!tss_get(weft__tasks_key))
 		tss_set(weft__tasks_key, &weft__free_tasks);
@@ -78,7 +78,7 @@ weft__task_alloc(void)
 }
 
 static void
-weft__task_recycle(weft_task *t)
+task_recycle(weft_task *t)
 {
 	if (t->args != t->inl)
 		weft__free(t->args);
@@ -87,7 +87,7 @@ weft__task_recycle(weft_task *t)
 }
 
 static void
-weft__child_run(weft__pjob *j, weft__worker *w)
+child_run(weft__pjob *j, weft__worker *w)
 {
 	weft_task *t = (weft_task *)j;
 	weft__run *r = t->run;
@@ -120,10 +120,10 @@ weft_spawn(weft_ctx *ctx, weft_fn fn, size_t nargs, const weft_value *args)
 	if (!ctx || !fn || (nargs && !args))
 		return NULL;
 	weft__worker *w = weft__worker_current();
-	weft_task *t = weft__task_alloc();
+	weft_task *t = task_alloc();
 	if (!t)
 		return NULL;
-	t->job.run = weft__child_run;
+	t->job.run = child_run;
 	t->run = ctx->run;
 	t->node = ctx->node;
 	t->fn = fn;
@@ -133,7 +133,7 @@ weft_spawn(weft_ctx *ctx, weft_fn fn, size_t nargs, const weft_value *args)
 		t->args = weft__malloc(nargs * sizeof *t->args);
 		if (!t->args) {
 			t->args = t->inl;
-			weft__task_recycle(t);
+			task_recycle(t);
 			return NULL;
 		}
 	}
@@ -150,14 +150,14 @@ weft_spawn(weft_ctx *ctx, weft_fn fn, size_t nargs, const weft_value *args)
 		weft__worker_push(w, weft__pjob_encode(&t->job));
 		weft__notify(weft__worker_pool(w));
 	} else {
-		weft__child_run(&t->job, w); /* no queue to put it on */
+		child_run(&t->job, w); /* no queue to put it on */
 	}
 	return t;
 }
 
 /* Takes t off its parent's list of children. */
 static int
-weft__unlink(weft_ctx *ctx, weft_task *t)
+child_unlink(weft_ctx *ctx, weft_task *t)
 {
 	for (weft_task **p = &ctx->children; *p; p = &(*p)->next)
 		if (*p == t) {
@@ -168,7 +168,7 @@ weft__unlink(weft_ctx *ctx, weft_task *t)
 }
 
 static void
-weft__join(weft_task *t)
+join(weft_task *t)
 {
 	weft__worker *w = weft__worker_current();
 	if (w)
@@ -191,12 +191,12 @@ weft_wait(weft_ctx *ctx, size_t n, weft_task **tasks, weft_value *results)
 		weft_task *t = tasks[i];
 		if (!t)
 			continue;
-		if (t->parent != ctx || !weft__unlink(ctx, t)) {
+		if (t->parent != ctx || !child_unlink(ctx, t)) {
 			if (rc == WEFT_OK)
 				rc = WEFT_EINVAL;
 			continue;
 		}
-		weft__join(t);
+		join(t);
 		if (t->rc != WEFT_OK && rc == WEFT_OK) {
 			rc = t->rc;
 			snprintf(ctx->child_msg, sizeof ctx->child_msg, "%s",
@@ -207,7 +207,7 @@ weft_wait(weft_ctx *ctx, size_t n, weft_task **tasks, weft_value *results)
 		else
 			weft_value_release(&t->result);
 		weft__free(t->msg);
-		weft__task_recycle(t);
+		task_recycle(t);
 	}
 	return rc;
 }

@@ -21,7 +21,7 @@
  * allocator fails. Slots are left uninitialized: a slot is only ever read
  * at an index in [top, bottom), and each of those was stored first. */
 static weft__deque_buf *
-weft__deque_buf_new(unsigned log2, weft__deque_buf *prev)
+deque_buf_new(unsigned log2, weft__deque_buf *prev)
 {
 	if (log2 > WEFT__DEQUE_LOG2_MAX || log2 >= sizeof(size_t) * 8 - 4)
 		return NULL;
@@ -46,7 +46,7 @@ weft__deque_init(weft__deque *d, unsigned log2_capacity)
 	atomic_init(&d->bottom, 0);
 	d->top_cache = 0;
 	d->log2_max = WEFT__DEQUE_LOG2_MAX;
-	weft__deque_buf *a = weft__deque_buf_new(log2_capacity, NULL);
+	weft__deque_buf *a = deque_buf_new(log2_capacity, NULL);
 	atomic_init(&d->buf, a);
 	return a ? WEFT_OK : WEFT_ENOMEM;
 }
@@ -70,11 +70,11 @@ weft__deque_destroy(weft__deque *d)
  * is kept (new->prev) because a thief that loaded it may still read it.
  * Returns the new ring, or NULL with nothing changed. */
 static weft__deque_buf *
-weft__deque_grow(weft__deque *d, weft__deque_buf *old, int64_t t, int64_t b)
+deque_grow(weft__deque *d, weft__deque_buf *old, int64_t t, int64_t b)
 {
 	if (old->log2 >= d->log2_max)
 		return NULL;
-	weft__deque_buf *a = weft__deque_buf_new(old->log2 + 1, old);
+	weft__deque_buf *a = deque_buf_new(old->log2 + 1, old);
 	if (!a)
 		return NULL;
 	for (int64_t i = t; i < b; i++) {
@@ -101,7 +101,7 @@ weft__deque_push(weft__deque *d, uint64_t item)
 		int64_t t = weft_atomic_load_acquire(&d->top);
 		d->top_cache = t;
 		if (b - t > a->mask) {
-			a = weft__deque_grow(d, a, t, b);
+			a = deque_grow(d, a, t, b);
 			if (!a)
 				return WEFT_ENOMEM;
 		}

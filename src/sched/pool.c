@@ -102,7 +102,7 @@ weft__worker_index(const weft__worker *w)
 
 /* -- handlers ------------------------------------------------------------ */
 
-static void weft__pool_unref(weft_pool *p);
+static void pool_unref(weft_pool *p);
 
 int
 weft__handler_add(weft_pool *p, weft__handler_fn fn, weft__handler_ctl ctl,
@@ -149,11 +149,11 @@ weft__handler_remove(weft_pool *p, uint32_t id)
 	p->handlers[id].ctx = NULL;
 	p->free_ids[p->nfree++] = id;
 	pthread_mutex_unlock(&p->mu);
-	weft__pool_unref(p);
+	pool_unref(p);
 }
 
 static void
-weft__pjob_handle(void *ctx, uint64_t arg, weft__worker *w)
+pjob_handle(void *ctx, uint64_t arg, weft__worker *w)
 {
 	(void)ctx;
 	weft__pjob *j = (weft__pjob *)(uintptr_t)arg;
@@ -161,7 +161,7 @@ weft__pjob_handle(void *ctx, uint64_t arg, weft__worker *w)
 }
 
 static void
-weft__execute(weft__worker *w, uint64_t job)
+execute(weft__worker *w, uint64_t job)
 {
 	uint32_t h = (uint32_t)(job >> WEFT__JOB_ARG_BITS);
 	weft__handler *hd = &w->pool->handlers[h];
@@ -174,7 +174,7 @@ weft__execute(weft__worker *w, uint64_t job)
 /* -- waking -------------------------------------------------------------- */
 
 static void
-weft__wake_one(weft_pool *p, uint32_t c)
+wake_one(weft_pool *p, uint32_t c)
 {
 	for (;;) {
 		if (WEFT__SEARCHERS(c) > 0 || WEFT__WAITERS(c) == 0 ||
@@ -192,17 +192,17 @@ weft__wake_one(weft_pool *p, uint32_t c)
 void
 weft__notify(weft_pool *p)
 {
-	/* Pairs with the fence in weft__sleep: the job is published before
+	/* Pairs with the fence in sleep_idle: the job is published before
 	 * we look for sleepers. The fast path is a fence and a load. */
 	weft_atomic_fence_seq_cst();
-	weft__wake_one(p, weft_atomic_load_relaxed(&p->counts));
+	wake_one(p, weft_atomic_load_relaxed(&p->counts));
 }
 
 void
 weft__worker_push(weft__worker *w, uint64_t job)
 {
 	if (weft__deque_push(&w->dq, job) != WEFT_OK)
-		weft__execute(w, job); /* could not grow: never drop a job */
+		execute(w, job); /* could not grow: never drop a job */
 }
 
 int
@@ -237,7 +237,7 @@ weft__submit(weft_pool *p, uint64_t job)
 }
 
 static bool
-weft__take_injected(weft_pool *p, uint64_t *job)
+take_injected(weft_pool *p, uint64_t *job)
 {
 	if (weft_atomic_load_relaxed(&p->inj_count) == 0)
 		return false;
@@ -255,7 +255,7 @@ weft__take_injected(weft_pool *p, uint64_t *job)
 }
 
 static uint64_t
-weft__rand(weft__worker *w)
+next_rand(weft__worker *w)
 {
 	/* xorshift64: victims only need to be spread, not unpredictable */
 	uint64_t x = w->rng;
@@ -269,15 +269,15 @@ weft__rand(weft__worker *w)
  * random victim on. A lost CAS (ABORT) is retried a few times: it means the
  * victim has work. */
 static bool
-weft__steal_pass(weft__worker *w, uint64_t *job)
+steal_pass(weft__worker *w, uint64_t *job)
 {
 	weft_pool *p = w->pool;
-	if (weft__take_injected(p, job))
+	if (take_injected(p, job))
 		return true;
 	unsigned n = p->nworkers;
 	if (n < 2)
 		return false;
-	unsigned start = (unsigned)(weft__rand(w) % n);
+	unsigned start = (unsigned)(next_rand(w) % n);
 	for (unsigned k = 0; k < n; k++) {
 		weft__worker *v = &p->workers[(start + k) % n];
 		if (v == w)
@@ -295,7 +295,7 @@ weft__steal_pass(weft__worker *w, uint64_t *job)
 
 /* Whether any queue holds work; the re-check of the sleep protocol. */
 static bool
-weft__any_work(weft_pool *p)
+any_work(weft_pool *p)
 {
 	if (weft_atomic_load_relaxed(&p->inj_count) > 0)
 		return true;
@@ -308,7 +308,7 @@ weft__any_work(weft_pool *p)
 /* Leaves the waiting state: waiters--, searching++, and clears WAKING (the
  * wake that was on its way has arrived, or is no longer needed). */
 static void
-weft__unwait(weft_pool *p)
+unwait(weft_pool *p)
 {
 	uint32_t c = weft_atomic_load_relaxed(&p->counts);
 	uint32_t n;
@@ -320,7 +320,7 @@ weft__unwait(weft_pool *p)
 
 /* Sleeps until notified; returns with the worker counted as a searcher. */
 static void
-weft__sleep(weft_pool *p)
+sleep_idle(weft_pool *p)
 {
 	weft_atomic_add_seq_cst(&p->counts, WEFT__WAITER - WEFT__SEARCHER);
 	weft_atomic_fence_seq_cst();
@@ -330,18 +330,18 @@ weft__sleep(weft_pool *p)
 	 * leave it set with every worker asleep, and producers, seeing it,
 	 * would wake no one. (ThreadSanitizer's slower runs of the stress test
 	 * found that lost wake-up.) unwait() clears it. */
-	if (!weft__any_work(p) && !weft_atomic_load_relaxed(&p->shutdown) &&
+	if (!any_work(p) && !weft_atomic_load_relaxed(&p->shutdown) &&
 	    !(weft_atomic_load_seq_cst(&p->counts) & WEFT__WAKING)) {
 		while (weft_atomic_load_acquire(&p->epoch) == e)
 			weft__futex_wait(&p->epoch, e, -1);
 	}
-	weft__unwait(p);
+	unwait(p);
 }
 
 /* Finds a job for an idle worker: spins and steals for spin_ns, then
  * sleeps, and again. False only at shutdown. */
 static bool
-weft__find_work(weft__worker *w, uint64_t *job)
+find_work(weft__worker *w, uint64_t *job)
 {
 	weft_pool *p = w->pool;
 	weft_atomic_add_seq_cst(&p->counts, WEFT__SEARCHER);
@@ -349,12 +349,12 @@ weft__find_work(weft__worker *w, uint64_t *job)
 		int64_t deadline = weft__now_ns() + p->spin_ns;
 		unsigned spins = 0;
 		for (;;) {
-			if (weft__steal_pass(w, job)) {
+			if (steal_pass(w, job)) {
 				uint32_t c = weft_atomic_sub_seq_cst(
 				    &p->counts, WEFT__SEARCHER);
 				/* the last searcher hands the search on */
 				if (WEFT__SEARCHERS(c) == 1)
-					weft__wake_one(p, c - WEFT__SEARCHER);
+					wake_one(p, c - WEFT__SEARCHER);
 				return true;
 			}
 			if (weft_atomic_load_relaxed(&p->shutdown)) {
@@ -370,7 +370,7 @@ weft__find_work(weft__worker *w, uint64_t *job)
 				weft_cpu_relax();
 			}
 		}
-		weft__sleep(p);
+		sleep_idle(p);
 	}
 }
 
@@ -380,8 +380,8 @@ weft__worker_help_until(weft__worker *w, _Atomic uint32_t *flag)
 	uint64_t job;
 	unsigned idle = 0;
 	while (!weft_atomic_load_acquire(flag)) {
-		if (weft__deque_pop(&w->dq, &job) || weft__steal_pass(w, &job)) {
-			weft__execute(w, job);
+		if (weft__deque_pop(&w->dq, &job) || steal_pass(w, &job)) {
+			execute(w, job);
 			idle = 0;
 		} else if (++idle < 256) {
 			weft_cpu_relax();
@@ -394,7 +394,7 @@ weft__worker_help_until(weft__worker *w, _Atomic uint32_t *flag)
 }
 
 static void *
-weft__worker_main(void *arg)
+worker_main(void *arg)
 {
 	weft__worker *w = arg;
 	weft__tls_worker = w;
@@ -404,12 +404,12 @@ weft__worker_main(void *arg)
 	uint64_t job;
 	for (;;) {
 		if (weft__deque_pop(&w->dq, &job)) {
-			weft__execute(w, job);
+			execute(w, job);
 			continue;
 		}
-		if (!weft__find_work(w, &job))
+		if (!find_work(w, &job))
 			break;
-		weft__execute(w, job);
+		execute(w, job);
 	}
 	weft_atomic_store_release(&w->alive, 0);
 	return NULL;
@@ -417,10 +417,10 @@ weft__worker_main(void *arg)
 
 /* -- pool lifecycle ------------------------------------------------------ */
 
-static void weft__pool_destroy(weft_pool *p);
+static void pool_destroy(weft_pool *p);
 
 static int
-weft__pool_place(weft_pool *p, const weft_pool_opts *o)
+pool_place(weft_pool *p, const weft_pool_opts *o)
 {
 	weft_pool_info *pi = &p->info;
 	pi->threads = p->nworkers;
@@ -505,7 +505,7 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	 * out from the top of the stack, lowest first */
 	for (uint32_t id = WEFT__MAX_HANDLERS - 1; id > WEFT__HANDLER_PTR; id--)
 		p->free_ids[p->nfree++] = id;
-	p->handlers[WEFT__HANDLER_PTR].fn = weft__pjob_handle;
+	p->handlers[WEFT__HANDLER_PTR].fn = pjob_handle;
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		weft__worker *w = &p->workers[i];
 		w->pool = p;
@@ -520,21 +520,21 @@ weft_pool_new2(const weft_pool_opts *opts, int *err)
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		weft__worker *w = &p->workers[i];
 		weft_atomic_store_relaxed(&w->alive, 1);
-		if (pthread_create(&w->th, NULL, weft__worker_main, w) != 0) {
+		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
 			weft_atomic_store_relaxed(&w->alive, 0);
 			rc = WEFT_ENOMEM;
 			goto fail;
 		}
 		w->started = 1;
 	}
-	rc = weft__pool_place(p, &o);
+	rc = pool_place(p, &o);
 	if (rc != WEFT_OK)
 		goto fail;
 	if (err)
 		*err = WEFT_OK;
 	return p;
 fail:
-	weft__pool_destroy(p);
+	pool_destroy(p);
 	p = NULL;
 out:
 	if (err)
@@ -551,7 +551,7 @@ weft_pool_new(const weft_pool_opts *opts)
 /* Stops and joins the workers; the memory stays until the last
  * reference goes. */
 static void
-weft__pool_stop(weft_pool *p)
+pool_stop(weft_pool *p)
 {
 	weft_atomic_store_seq_cst(&p->shutdown, 1);
 	weft_atomic_add_acq_rel(&p->epoch, 1);
@@ -570,7 +570,7 @@ weft__pool_stop(weft_pool *p)
 }
 
 static void
-weft__pool_unref(weft_pool *p)
+pool_unref(weft_pool *p)
 {
 	if (weft_atomic_sub_acq_rel(&p->refs, 1) != 1)
 		return;
@@ -582,16 +582,16 @@ weft__pool_unref(weft_pool *p)
 }
 
 static void
-weft__pool_destroy(weft_pool *p)
+pool_destroy(weft_pool *p)
 {
-	weft__pool_stop(p);
-	weft__pool_unref(p);
+	pool_stop(p);
+	pool_unref(p);
 }
 
 /* Whether every registered handler (other than pointer jobs) has drained;
  * with `cancel`, asks each to stop first. */
 static int
-weft__pool_drained(weft_pool *p, int cancel)
+pool_drained(weft_pool *p, int cancel)
 {
 	int drained = 1;
 	pthread_mutex_lock(&p->mu);
@@ -616,12 +616,12 @@ weft_pool_free(weft_pool *p)
 	/* Computes still running are canceled and left to drain (their
 	 * skipped nodes still free their values) while the workers live; their
 	 * futures then report WEFT_ECANCELED and may be freed later. */
-	if (!weft__pool_drained(p, 1)) {
+	if (!pool_drained(p, 1)) {
 		struct timespec nap = { 0, 200000 };
-		while (!weft__pool_drained(p, 0))
+		while (!pool_drained(p, 0))
 			nanosleep(&nap, NULL);
 	}
-	weft__pool_destroy(p);
+	pool_destroy(p);
 }
 
 unsigned

@@ -232,7 +232,7 @@ def run_outputs(tmp):
         text = f.read()
     check("dot labels", text.startswith("digraph weft {") and
           'label="z\\nadd(y, mul(x, 10))"' in text and
-          "k1 -> k2;" in text and "fillcolor=" in text, text)
+          "n1 -> n2;" in text and "fillcolor=" in text, text)
     expect("check --dot", ["check", "specs/basic.json", "--dot", dot], 0)
     with open(dot) as f:
         check("check dot", "tooltip" not in f.read() and True)

@@ -534,10 +534,10 @@ test_dot(void **state)
 	    "digraph weft {\n  rankdir=BT;\n  node [shape=box, "
 	    "style=\"rounded,filled\", fillcolor=white, "
 	    "fontname=\"monospace\"];\n"
-	    "  k0 [label=\"x\\nrange(20)\"];\n"
-	    "  k1 [label=\"q\\nx\"];\n  k0 -> k1;\n"
-	    "  k2 [label=\"y\\nadd(q, [inc(1), \\\"a\\\\\\\"b\\\"])\"];\n"
-	    "  k1 -> k2;\n}\n");
+	    "  n0 [label=\"x\\nrange(20)\"];\n"
+	    "  n1 [label=\"q\\nx\"];\n  n0 -> n1;\n"
+	    "  n2 [label=\"y\\nadd(q, [inc(1), \\\"a\\\\\\\"b\\\"])\"];\n"
+	    "  n1 -> n2;\n}\n");
 	assert_int_equal(weft_spec_write_dot(NULL, stdout, NULL), WEFT_EINVAL);
 	assert_int_equal(weft_spec_write_dot(s, NULL, NULL), WEFT_EINVAL);
 	weft_spec_free(s);
