@@ -17,6 +17,7 @@
 #define WEFT_WRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "weft/errno.h"
@@ -66,6 +67,20 @@ WEFT_API int weft_value_write_to(
  * the caller's fflush() reports what stdio still holds.
  */
 WEFT_API int weft_value_write(FILE *f, weft_value v, unsigned flags);
+
+/**
+ * Sets `*size` to the number of bytes weft_value_write_to() would write for
+ * `v` with `flags`, without writing. A list shared many times inside `v` is
+ * measured once, so this takes time in proportion to the memory `v` holds,
+ * not to its text: a value that would print as terabytes is measured in
+ * microseconds (and a program can refuse it before writing anything). The
+ * count saturates at UINT64_MAX.
+ *
+ * Returns WEFT_OK, WEFT_ENOMEM (its table of lists), or WEFT_EINVAL (no
+ * `size`, unknown flags).
+ */
+WEFT_API int weft_value_write_size(
+    weft_value v, unsigned flags, uint64_t *size);
 
 #ifdef __cplusplus
 }

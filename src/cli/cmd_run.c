@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -135,21 +136,51 @@ parse(int argc, char **argv, int is_run, struct opts *o)
 	return o->reg ? 0 : -1;
 }
 
-static weft_spec *
-load(struct opts *o)
-{
-	weft_spec *s = NULL;
+/* Loading on another thread, so that a big file shows its progress. */
+struct load_job {
+	struct opts *o;
+	weft_spec *s;
 	weft_spec_error err;
-	int rc = weft_spec_load_file(o->r.file, o->reg, &o->r.spec, &s, &err);
+	int rc;
+};
 
-	if (rc != WEFT_OK) {
-		/* The message already names the file and position. */
-		fprintf(stderr, "%s\n", err.message);
+static void
+load_job_run(void *v)
+{
+	struct load_job *j = v;
+
+	j->rc = weft_spec_load_file(
+	    j->o->r.file, j->o->reg, &j->o->r.spec, &j->s, &j->err);
+}
+
+/* Reads and builds the file; p (may be NULL) shows the phase. */
+static weft_spec *
+load(struct opts *o, struct cli_progress *p)
+{
+	struct load_job j = { o, NULL, { 0 }, 0 };
+	char what[160];
+	struct stat st;
+
+	if (p) {
+		if (strcmp(o->r.file, "-") != 0 && stat(o->r.file, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			snprintf(what, sizeof(what),
+			    "reading and building %.100s, %.1f MB", o->r.file,
+			    (double)st.st_size / 1e6);
+		else
+			snprintf(what, sizeof(what),
+			    "reading and building the graph");
+		cli_progress_wait(p, what, load_job_run, &j);
+		cli_progress_clear(p);
+	} else
+		load_job_run(&j);
+	if (j.rc != WEFT_OK) {
+		weft_front_load_error(&j.err);
 		return NULL;
 	}
-	for (size_t i = 0; i < weft_spec_nwarnings(s); i++)
-		fprintf(stderr, "%s\n", weft_spec_warning(s, i));
-	return s;
+	for (size_t i = 0; i < weft_spec_nwarnings(j.s); i++)
+		fprintf(stderr, "%s\n", weft_spec_warning(j.s, i));
+	return j.s;
 }
 
 static void
@@ -172,21 +203,20 @@ report_failure(const weft_spec *s, int rc)
 		: weft_strerror(rc));
 }
 
-/* Runs the targets; with a progress bar, asynchronously, drawing while
+/* Runs the targets; with a progress line, asynchronously, drawing while
  * waiting. Returns the compute's code. */
 static int
-compute(struct opts *o, weft_spec *s, weft_opts *wo, weft_value *res)
+compute(weft_spec *s, weft_opts *wo, weft_value *res, struct cli_progress *p)
 {
 	weft_graph *g = weft_spec_graph(s);
 	size_t n = weft_spec_ntargets(s);
-	struct cli_progress p;
 	weft_callbacks cb;
 	weft_future *f;
 	int rc;
 
-	if (!o->r.progress)
+	if (p->mode == CLI_PROGRESS_OFF)
 		return weft_compute(g, n, weft_spec_targets(s), res, wo);
-	cli_progress_init(&p, &cb);
+	cli_progress_callbacks(p, &cb);
 	wo->callbacks = &cb;
 	f = weft_compute_async(g, n, weft_spec_targets(s), wo);
 	if (!f) {
@@ -194,12 +224,30 @@ compute(struct opts *o, weft_spec *s, weft_opts *wo, weft_value *res)
 		return rc != WEFT_OK ? rc : WEFT_ENOMEM;
 	}
 	while (weft_future_wait(f, 0.1) == WEFT_ETIMEDOUT)
-		cli_progress_draw(&p, 0);
-	cli_progress_draw(&p, 1);
+		cli_progress_draw(p, 0);
+	cli_progress_draw(p, 1);
 	rc = weft_future_results(f, res);
 	weft_future_free(f);
 	wo->callbacks = NULL;
 	return rc;
+}
+
+/* Graphviz takes minutes over a graph of many thousand boxes: refuse to
+ * draw one that big (the DOT text is fine). 0, or -1 (reported). */
+static int
+dot_size_check(const struct opts *o, const weft_spec *s)
+{
+	weft_spec_stats st;
+
+	if (!o->r.dot || !o->dot_format ||
+	    weft_spec_stats_get(s, &st) != WEFT_OK ||
+	    st.tasks <= CLI_DOT_MAX_DRAWN)
+		return 0;
+	weft_front_error("--dot: not drawing '%s': the graph has %zu nodes, "
+			 "and Graphviz takes minutes past %d; write a .dot "
+			 "file instead, or compute fewer targets (-t KEY)",
+	    o->r.dot, st.tasks, CLI_DOT_MAX_DRAWN);
+	return -1;
 }
 
 int
@@ -213,6 +261,7 @@ cmd_run(int argc, char **argv)
 	FILE *trace_f = NULL;
 	weft_spec_stats st;
 	weft_front_out out;
+	struct cli_progress prog;
 	size_t n;
 	double t0;
 	int rc, code = EXIT_USAGE;
@@ -222,10 +271,12 @@ cmd_run(int argc, char **argv)
 		opts_free(&o);
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (o.r.progress < 0)
-		o.r.progress = isatty(STDERR_FILENO);
-	s = load(&o);
-	if (!s)
+	cli_progress_init(&prog, o.r.progress > 0 ? CLI_PROGRESS_ON
+	    : o.r.progress == 0 || !isatty(STDERR_FILENO)
+		? CLI_PROGRESS_OFF
+		: CLI_PROGRESS_AUTO);
+	s = load(&o, &prog);
+	if (!s || dot_size_check(&o, s))
 		goto out;
 	/* Open the trace now: a bad path is bad usage, found before the
 	 * run rather than after it. */
@@ -259,7 +310,7 @@ cmd_run(int argc, char **argv)
 		weft_opts wo = { 0 };
 		wo.pool = pool;
 		wo.trace = trace;
-		rc = compute(&o, s, &wo, res);
+		rc = compute(s, &wo, res, &prog);
 	}
 	t0 = cli_now() - t0;
 	/* The trace and the graph are written whether the run failed or
@@ -321,8 +372,9 @@ cmd_check(int argc, char **argv)
 		opts_free(&o);
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	s = load(&o);
-	if (!s) {
+	s = load(&o, NULL);
+	if (!s || dot_size_check(&o, s)) {
+		weft_spec_free(s);
 		opts_free(&o);
 		return EXIT_USAGE;
 	}

@@ -49,8 +49,8 @@ dispatch(const char *cmd, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
-int
-main(int argc, char **argv)
+static int
+command(int argc, char **argv)
 {
 	const char *cmd;
 
@@ -80,4 +80,11 @@ main(int argc, char **argv)
 		return dispatch(sub[1], 3, sub);
 	}
 	return dispatch(cmd, argc, argv);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* Help and version texts too: a failed write is an error. */
+	return weft_front_exit(command(argc, argv));
 }

@@ -18,6 +18,24 @@
  *
  * Every function that can fail reports why through weft_front_error()
  * before it returns -1, so callers only choose the exit status.
+ *
+ * A program that runs graph files, in short (weft-mpi adds --check and
+ * --timeout through `extra`; see cli/cmd_run.c for the whole of it):
+ *
+ *	weft_front_run_opts o;
+ *	weft_front_set_prog("weft-mpi");
+ *	rc = weft_front_run_parse(argc, argv, 2, "run", WEFT_FRONT_RUN_ALL,
+ *	    extra, &mine, &o);             // 1: print your --help
+ *	reg = weft_front_run_registry(&o); // built-ins, analytics, plugins
+ *	... weft_spec_load_file(o.file, reg, &o.spec, &s, &err) ...
+ *	    (on failure: weft_front_load_error(&err))
+ *	pool = weft_front_pool_new(&o.pool);
+ *	... compute ...
+ *	weft_front_out_init(&out, stdout, o.max_bytes);
+ *	weft_front_print_results(&out, s, res, o.text);
+ *	if (weft_front_out_end(&out, "the results")) exit status 1
+ *	weft_front_run_opts_free(&o);
+ *	return weft_front_exit(code);      // from main()
  * Not thread-safe: a front end parses and prints from its main thread.
  */
 #ifndef WEFT_FRONT_H
@@ -111,6 +129,17 @@ const char *weft_front_plugin_dir(void);
 const char *weft_front_unknown_hint(const weft_registry *reg,
     const char *name, char *buf, size_t size);
 
+/* Prints why a graph file did not load (the message names the file and
+ * position) and, for a function no registry entry has and none is close
+ * to, a hint that a plugin may provide it (--plugin). */
+void weft_front_load_error(const weft_spec_error *err);
+
+/* What main() returns: `code`, unless it is success and standard output
+ * cannot be flushed (or a write to it failed): then that is reported
+ * ("PROG: writing to standard output: No space left on device") and the
+ * exit status is WEFT_FRONT_EXIT_RUN. */
+int weft_front_exit(int code);
+
 /* -- output ---------------------------------------------------------------- */
 
 /* The default --max-bytes: 1 GiB of output. */
@@ -125,6 +154,7 @@ typedef struct weft_front_out {
 	uint64_t written;   /* bytes accepted so far */
 	int rc;             /* WEFT_OK, or the first failure's code */
 	int err;            /* errno of a failed write, 0 when none */
+	uint64_t wanted;    /* past the limit: the size that was refused */
 } weft_front_out;
 
 /* Starts writing to f (stdout, mostly) with a limit (0: none). */
@@ -141,19 +171,16 @@ int weft_front_out_value(weft_front_out *o, weft_value v, unsigned flags);
 /* Flushes the FILE; returns o->rc (a failed flush sets it). */
 int weft_front_out_flush(weft_front_out *o);
 /* Flushes, and when anything failed reports "PROG: writing WHAT: Broken
- * pipe" (the system's reason, or "the output would pass --max-bytes N")
- * and returns -1; 0 when all is well. */
+ * pipe" (the system's reason, or "nothing written: it would be N bytes,
+ * more than --max-bytes M") and returns -1; 0 when all is well. */
 int weft_front_out_end(weft_front_out *o, const char *what);
-
-/* How many bytes `v` prints as (WEFT_WRITE_TEXT or 0), counted without
- * writing, stopping at `limit` + 1 (0: no limit). */
-uint64_t weft_front_value_size(weft_value v, unsigned flags, uint64_t limit);
 
 /* Prints the results of a run of s: JSON, one object {"key": value, ...}
  * and a newline; text, one "key: value" line per target (strings
  * unquoted). res holds weft_spec_ntargets(s) values (borrowed). The whole
- * output is measured first: past o->max_bytes nothing is written, so the
- * output is all or nothing. Returns o->rc (see weft_front_out_end()). */
+ * output is measured first (weft_value_write_size(), fast even for values
+ * that would print as terabytes): past o->max_bytes nothing is written, so
+ * the output is all or nothing. Returns o->rc (see weft_front_out_end()). */
 int weft_front_print_results(weft_front_out *o, const weft_spec *s,
     const weft_value *res, int text);
 

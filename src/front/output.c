@@ -14,6 +14,12 @@
 
 #include "front.h"
 
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 void
 weft_front_out_init(weft_front_out *o, FILE *f, uint64_t max_bytes)
 {
@@ -29,6 +35,7 @@ weft_front_out_put(weft_front_out *o, const char *s, size_t n)
 		return o->rc;
 	if (o->max_bytes && (n > o->max_bytes ||
 				o->written > o->max_bytes - n)) {
+		o->wanted = o->written + n;
 		o->rc = WEFT_ERANGE;
 		return o->rc;
 	}
@@ -57,28 +64,26 @@ weft_front_out_puts(weft_front_out *o, const char *s)
 int
 weft_front_out_printf(weft_front_out *o, const char *fmt, ...)
 {
-	char small[512], *big;
+	char small[512], *buf = small;
 	va_list ap;
 	int n;
 
+	/* Measured first, so a long text is never cut. */
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || o->rc != WEFT_OK)
 		return o->rc;
-	if ((size_t)n < sizeof(small))
-		return weft_front_out_put(o, small, (size_t)n);
-	big = malloc((size_t)n + 1);
-	if (!big) {
-		if (o->rc == WEFT_OK)
-			o->rc = WEFT_ENOMEM;
+	if ((size_t)n >= sizeof(small) && !(buf = malloc((size_t)n + 1))) {
+		o->rc = WEFT_ENOMEM;
 		return o->rc;
 	}
 	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	vsnprintf(buf, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	weft_front_out_put(o, big, (size_t)n);
-	free(big);
+	weft_front_out_put(o, buf, (size_t)n);
+	if (buf != small)
+		free(buf);
 	return o->rc;
 }
 
@@ -115,38 +120,14 @@ weft_front_out_end(weft_front_out *o, const char *what)
 	if (o->rc == WEFT_EIO)
 		weft_front_error("writing %s: %s", what, strerror(o->err));
 	else if (o->rc == WEFT_ERANGE)
-		weft_front_error("writing %s: the output would pass "
-				 "--max-bytes %llu; nothing more written "
-				 "(raise --max-bytes, or compute less)",
-		    what, (unsigned long long)o->max_bytes);
+		weft_front_error("writing %s: %s %llu bytes, more than "
+				 "--max-bytes %llu (raise it, or compute less)",
+		    what, o->written ? "the output would pass" : "nothing "
+			"written: it would be", (unsigned long long)o->wanted,
+		    (unsigned long long)o->max_bytes);
 	else
 		weft_front_error("writing %s: %s", what, weft_strerror(o->rc));
 	return -1;
-}
-
-/* Counts instead of writing; refuses past the limit so the walk of a huge
- * value ends there. */
-struct counter {
-	uint64_t n, limit;
-};
-
-static int
-count_sink(void *ud, const char *s, size_t n)
-{
-	struct counter *c = ud;
-
-	(void)s;
-	c->n += n;
-	return c->limit && c->n > c->limit ? WEFT_ERANGE : WEFT_OK;
-}
-
-uint64_t
-weft_front_value_size(weft_value v, unsigned flags, uint64_t limit)
-{
-	struct counter c = { 0, limit };
-
-	weft_value_write_to(count_sink, &c, v, flags);
-	return c.limit && c.n > c.limit ? c.limit + 1 : c.n;
 }
 
 /* Writes a key: JSON-quoted, or as is in text. */
@@ -168,26 +149,33 @@ put_key(weft_front_out *o, const char *key, int text)
 	return o->rc;
 }
 
-/* The results' size, keys and punctuation included, up to limit + 1. */
-static uint64_t
-results_size(const weft_spec *s, const weft_value *res, int text,
-    uint64_t limit)
-{
-	size_t n = weft_spec_ntargets(s);
-	uint64_t total = text ? 0 : 3, left; /* "{" "}\n" */
 
-	for (size_t i = 0; i < n && (!limit || total <= limit); i++) {
+/* The results' size, keys and punctuation included, exactly as
+ * weft_front_print_results() writes them (saturating). WEFT_OK or
+ * WEFT_ENOMEM. */
+static int
+results_size(const weft_spec *s, const weft_value *res, int text,
+    uint64_t *total)
+{
+	unsigned flags = text ? WEFT_WRITE_TEXT : 0;
+	size_t n = weft_spec_ntargets(s);
+
+	*total = text ? 0 : 3; /* "{" "}\n" */
+	for (size_t i = 0; i < n; i++) {
 		weft_value k = weft_str(weft_spec_target_key(s, i));
-		/* key, ": ", then ", " or "\n" */
-		total += 4 + weft_front_value_size(k, text ? WEFT_WRITE_TEXT : 0,
-				 0);
+		uint64_t ks = 0, vs = 0;
+		int rc = weft_is_nil(k) ? WEFT_ENOMEM
+					: weft_value_write_size(k, flags, &ks);
 		weft_value_release(&k);
-		/* no need to walk a value past what is left */
-		left = !limit ? 0 : total >= limit ? 1 : limit - total;
-		total += weft_front_value_size(
-		    res[i], text ? WEFT_WRITE_TEXT : 0, left);
+		if (rc == WEFT_OK)
+			rc = weft_value_write_size(res[i], flags, &vs);
+		if (rc != WEFT_OK)
+			return rc;
+		/* key ": " value, then "\n" (text) or ", " between (JSON) */
+		*total = sat_add(*total, 2 + (text ? 1 : i ? 2 : 0));
+		*total = sat_add(sat_add(*total, ks), vs);
 	}
-	return total;
+	return WEFT_OK;
 }
 
 int
@@ -198,11 +186,14 @@ weft_front_print_results(weft_front_out *o, const weft_spec *s,
 
 	/* All or nothing: half a JSON object on stdout is worse than an
 	 * error alone. */
-	if (o->max_bytes && o->rc == WEFT_OK &&
-	    results_size(s, res, text, o->max_bytes) >
-		o->max_bytes - o->written) {
-		o->rc = WEFT_ERANGE;
-		return o->rc;
+	if (o->max_bytes && o->rc == WEFT_OK) {
+		uint64_t size;
+		int rc = results_size(s, res, text, &size);
+		if (rc != WEFT_OK || size > o->max_bytes - o->written) {
+			o->wanted = sat_add(o->written, size);
+			o->rc = rc != WEFT_OK ? rc : WEFT_ERANGE;
+			return o->rc;
+		}
 	}
 	if (!text)
 		weft_front_out_puts(o, "{");
@@ -218,4 +209,19 @@ weft_front_print_results(weft_front_out *o, const weft_spec *s,
 	if (!text)
 		weft_front_out_puts(o, "}\n");
 	return weft_front_out_flush(o);
+}
+
+int
+weft_front_exit(int code)
+{
+	int failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	/* A command that failed already said why. */
+	if (!failed || code != WEFT_FRONT_EXIT_OK)
+		return code;
+	weft_front_error("writing to standard output: %s",
+	    strerror(errno ? errno : EIO));
+	return WEFT_FRONT_EXIT_RUN;
 }

@@ -124,3 +124,17 @@ weft_front_unknown_hint(const weft_registry *reg, const char *name,
 		    "LIB.so; 'weft funcs' lists what is loaded)");
 	return buf;
 }
+
+void
+weft_front_load_error(const weft_spec_error *err)
+{
+	fprintf(stderr, "%s\n", err->message);
+	/* The reader knows nothing of --plugin: the hint is the front
+	 * end's. A close name was already suggested ("did you mean"). */
+	if (err->code == WEFT_ENOTFOUND &&
+	    strstr(err->message, "unknown function '") &&
+	    !strstr(err->message, "did you mean"))
+		weft_front_error("no function of that name is loaded: a plugin "
+				 "may provide it (--plugin LIB.so); 'weft "
+				 "funcs' lists what is loaded");
+}

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +274,178 @@ weft_value_write(FILE *f, weft_value v, unsigned flags)
 	if (!f)
 		return WEFT_EINVAL;
 	return weft_value_write_to(file_sink, f, v, flags);
+}
+
+/* -- the size of what a value writes ------------------------------------- */
+
+/* Lists share their items, so a value is a DAG of heap objects: the size
+ * of each object is computed once and remembered by its address (objects
+ * are immutable once shared), which makes the count linear in the memory
+ * the value holds, not in the text it describes (2^40 leaves in 1 KB). */
+struct memo {
+	const void *obj;
+	uint64_t size;
+};
+
+struct sizer {
+	struct memo *t; /* open addressing, a power of two slots */
+	size_t cap, n;
+	int json;
+};
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static size_t
+memo_slot(const struct sizer *z, const void *obj)
+{
+	uint64_t h = (uint64_t)(uintptr_t)obj * 0x9E3779B97F4A7C15ull;
+	size_t i = (size_t)(h >> 32) & (z->cap - 1);
+
+	while (z->t[i].obj && z->t[i].obj != obj)
+		i = (i + 1) & (z->cap - 1);
+	return i;
+}
+
+static const struct memo *
+memo_get(const struct sizer *z, const void *obj)
+{
+	size_t i;
+
+	if (!z->cap)
+		return NULL;
+	i = memo_slot(z, obj);
+	return z->t[i].obj ? &z->t[i] : NULL;
+}
+
+static int
+memo_put(struct sizer *z, const void *obj, uint64_t size)
+{
+	size_t i;
+
+	if (2 * (z->n + 1) > z->cap) {
+		struct sizer big = { NULL, z->cap ? 2 * z->cap : 64, 0, z->json };
+		big.t = weft__calloc(big.cap, sizeof(*big.t));
+		if (!big.t)
+			return WEFT_ENOMEM;
+		for (size_t k = 0; k < z->cap; k++)
+			if (z->t[k].obj)
+				big.t[memo_slot(&big, z->t[k].obj)] = z->t[k];
+		big.n = z->n;
+		weft__free(z->t);
+		*z = big;
+	}
+	i = memo_slot(z, obj);
+	if (!z->t[i].obj)
+		z->n++;
+	z->t[i] = (struct memo) { obj, size };
+	return WEFT_OK;
+}
+
+static int
+count_sink(void *ud, const char *s, size_t n)
+{
+	uint64_t *c = ud;
+
+	(void)s;
+	*c = sat_add(*c, n);
+	return WEFT_OK;
+}
+
+/* The size of an item that is not a list (a top-level string in text is
+ * handled by the caller: it is not quoted). Heap objects are remembered. */
+static int
+item_size(struct sizer *z, weft_value v, uint64_t *size)
+{
+	const struct memo *m;
+	int open;
+
+	*size = 0;
+	if (weft_type_of(v) < WEFT_STR)
+		return put_scalar(count_sink, size, v, z->json, 0, &open);
+	if ((m = memo_get(z, v.u.obj))) {
+		*size = m->size;
+		return WEFT_OK;
+	}
+	put_scalar(count_sink, size, v, z->json, 0, &open);
+	return memo_put(z, v.u.obj, *size);
+}
+
+struct size_frame {
+	weft_value list; /* borrowed */
+	size_t next;
+	uint64_t size;
+};
+
+/* A list's size: "[" "]", ", " between items, and the items. */
+static uint64_t
+list_frame_size(weft_value list)
+{
+	size_t n = weft_len(list);
+	return 2 + (n ? 2 * (uint64_t)(n - 1) : 0);
+}
+
+static int
+list_size(struct sizer *z, weft_value v, uint64_t *size)
+{
+	struct size_frame *stack = NULL;
+	size_t depth = 0, cap = 0;
+	int rc = WEFT_OK;
+
+	if (weft__grow((void **)&stack, &cap, 1, sizeof(*stack)))
+		return WEFT_ENOMEM;
+	stack[depth++] = (struct size_frame) { v, 0, list_frame_size(v) };
+	while (rc == WEFT_OK) {
+		struct size_frame *f = &stack[depth - 1];
+		const struct memo *m;
+		weft_value item;
+		uint64_t n;
+
+		if (f->next >= weft_len(f->list)) {
+			uint64_t done = f->size;
+			rc = memo_put(z, f->list.u.obj, done);
+			if (--depth == 0) {
+				*size = done;
+				break;
+			}
+			stack[depth - 1].size =
+			    sat_add(stack[depth - 1].size, done);
+			continue;
+		}
+		item = weft_list_get(f->list, f->next++);
+		if (weft_type_of(item) != WEFT_LIST) {
+			rc = item_size(z, item, &n);
+			f->size = sat_add(f->size, n);
+		} else if ((m = memo_get(z, item.u.obj))) {
+			f->size = sat_add(f->size, m->size);
+		} else if (weft__grow((void **)&stack, &cap, depth + 1,
+			       sizeof(*stack))) {
+			rc = WEFT_ENOMEM;
+		} else {
+			stack[depth++] = (struct size_frame) { item, 0,
+				list_frame_size(item) };
+		}
+	}
+	weft__free(stack);
+	return rc;
+}
+
+int
+weft_value_write_size(weft_value v, unsigned flags, uint64_t *size)
+{
+	struct sizer z = { NULL, 0, 0, !(flags & WEFT_WRITE_TEXT) };
+	int open, rc;
+
+	if (!size || (flags & ~(unsigned)WEFT_WRITE_TEXT))
+		return WEFT_EINVAL;
+	*size = 0;
+	if (weft_type_of(v) != WEFT_LIST)
+		/* at the top, as weft_value_write_to() writes it */
+		return put_scalar(count_sink, size, v, z.json, 1, &open);
+	rc = list_size(&z, v, size);
+	weft__free(z.t);
+	return rc;
 }

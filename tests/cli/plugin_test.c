@@ -1,4 +1,5 @@
-/* A plugin for the tests: two functions, one of which fails on request. */
+/* A plugin for the tests: square (which fails on a non-int), greet, and
+ * one with a long name (for the columns of 'weft funcs'). */
 #include "weft.h"
 
 static int
@@ -32,5 +33,9 @@ weft_plugin_init(weft_registry *reg)
 	if (rc == WEFT_OK)
 		rc = weft_registry_add(
 		    reg, "greet", greet, 0, 1, "its argument, or 'world'");
+	if (rc == WEFT_OK)
+		rc = weft_registry_add(reg,
+		    "greet_with_a_name_longer_than_the_column", greet, 0, 1,
+		    "greet, under a long name");
 	return rc;
 }

@@ -18,11 +18,13 @@ no sanitizer report. Standard library only.
 """
 import json
 import os
+import pty
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 WEFT, TESTS, PLUGIN = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -203,6 +205,15 @@ def run_info():
           and "workers: 6" in out and "worker 5:" in out, out)
     expect("info bad topology", ["info", "--topology", "nonsense:7"], 2,
            stderr=["cannot start a pool"])
+    # Issue 11.6: huge counts are refused before hwloc builds them (it
+    # spun for minutes before the 4096-thread check).
+    expect("info huge topology", ["info", "--topology",
+                                  "core:100000 pu:100000"], 2,
+           stderr=["--topology: 'core:100000 pu:100000' has more than 4096 "
+                   "PUs"])
+    expect("run huge topology", ["run", "specs/basic.json", "--topology",
+                                 "package:65536 pu:65536"], 2,
+           stderr=["has more than 4096 PUs"])
     expect("info bad option", ["info", "--frob"], 2,
            stderr=["unknown argument '--frob'"])
 
@@ -261,6 +272,140 @@ def run_outputs(tmp):
            not_stderr=["tasks/s"])
 
 
+def weft_tty(args, timeout=60):
+    """Runs weft with stderr on a terminal (a pty); returns (exit status,
+    stdout, stderr as text, seconds)."""
+    master, slave = pty.openpty()
+    chunks = []
+
+    def drain():  # the pty's buffer is small: read as weft writes
+        try:
+            while True:
+                d = os.read(master, 65536)
+                if not d:
+                    break
+                chunks.append(d)
+        except OSError:
+            pass
+    t = threading.Thread(target=drain)
+    t.start()
+    start = time.monotonic()
+    try:
+        p = subprocess.run([WEFT] + args, cwd=TESTS, stdout=subprocess.PIPE,
+                           stderr=slave, timeout=timeout)
+        code, out = p.returncode, p.stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        code, out = None, ""
+    took = time.monotonic() - start
+    os.close(slave)
+    t.join()
+    os.close(master)
+    return code, out, b"".join(chunks).decode("utf-8", "replace"), took
+
+
+def run_progress(tmp):
+    """Issue 16: on a terminal, the bar shows once a run passes 0.5 s, and
+    never on a quick one."""
+    c, out, err, took = weft_tty(["run", "specs/basic.json"])
+    check("tty quick run", c == 0 and out == '{"z": 12}\n', out)
+    # Only a run that was really quick must be silent (a loaded machine
+    # may take longer than the delay even here).
+    if took < 0.4:
+        check("tty quick run: no progress", err == "", repr(err))
+    slow = os.path.join(tmp, "slow.json")
+    with open(slow, "w") as f:
+        json.dump({"graph": {"a": ["sleep_ms", 700], "b": ["sleep_ms", 700],
+                             "c": ["add", "a", "b"]}}, f)
+    # The sleeps alone take 0.7 s at least: the bar must have shown.
+    c, out, err, took = weft_tty(["run", slow])
+    check("tty slow run", c == 0 and out == '{"c": 1400}\n', out)
+    check("tty slow run: progress", "] 100% 3/3 tasks" in err and
+          err.endswith("\n"), repr(err))
+    c, out, err, took = weft_tty(["run", slow, "--no-progress"])
+    check("tty --no-progress", c == 0 and err == "", repr(err))
+
+
+def run_cli_items(tmp):
+    """Issue 16: funcs columns, plugins by bare name, hints, --help."""
+    c, out, err = expect("funcs long name", ["funcs", "--plugin", PLUGIN], 0)
+    cols = set()
+    for line in out.splitlines()[1:]:
+        name, arity = line.split()[:2]
+        cols.add(line.index(" " + arity + " ", len(name) + 2))
+    check("funcs columns aligned", len(cols) == 1, out)
+    check("funcs long name listed",
+          "greet_with_a_name_longer_than_the_column" in out, out)
+    # A bare name: here (with or without .so), next to the program, and
+    # in ../lib/weft from it.
+    base = os.path.basename(PLUGIN)
+    stem = base[:-3] if base.endswith(".so") else base
+    here = os.path.join(tmp, "here")
+    os.makedirs(here)
+    shutil.copy(PLUGIN, os.path.join(here, base))
+    p = subprocess.run([WEFT, "funcs", "--plugin", stem, "square"], cwd=here,
+                       capture_output=True)
+    check("plugin bare name here", p.returncode == 0 and
+          b"square" in p.stdout, repr(p))
+    for sub in ("bin", os.path.join("lib", "weft")):
+        prefix = os.path.join(tmp, "prefix-" + sub.replace("/", "-"))
+        os.makedirs(os.path.join(prefix, "bin"))
+        os.makedirs(os.path.join(prefix, sub), exist_ok=True)
+        exe = os.path.join(prefix, "bin", "weft")
+        shutil.copy(WEFT, exe)
+        shutil.copy(PLUGIN, os.path.join(prefix, sub, base))
+        p = subprocess.run([exe, "funcs", "--plugin", stem, "square"],
+                           cwd=TESTS, capture_output=True)
+        check("plugin bare name in " + sub, p.returncode == 0 and
+              b"square" in p.stdout, repr(p))
+    expect("plugin bare name missing", ["funcs", "--plugin", "no_such_xyz"],
+           2, stderr=["no_such_xyz", "looked in ., next to weft, and in "])
+    # The unknown function's hint (bad_unknown_fn.expect has the run).
+    expect("check unknown fn hint", ["check", "specs/bad_unknown_fn.json"],
+           2, stderr=["a plugin may provide it (--plugin LIB.so)"])
+    expect("typo: no plugin hint", ["run", "specs/bad_typo_fn.json"], 2,
+           stderr=["did you mean 'sum'"], not_stderr=["--plugin"])
+    c, out, _ = weft(["run", "--help"])
+    check("run --help mentions --mpi", "--mpi" in out and "weft-mpi" in out,
+          out)
+    # weft run --mpi hands every option to weft-mpi (here a stand-in next
+    # to a copy of weft that prints what it was given).
+    bindir = os.path.join(tmp, "mpi-bin")
+    os.makedirs(bindir)
+    exe = os.path.join(bindir, "weft")
+    shutil.copy(WEFT, exe)
+    with open(os.path.join(bindir, "weft-mpi"), "w") as f:
+        f.write("#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\n")
+    os.chmod(os.path.join(bindir, "weft-mpi"), 0o755)
+    opts = ["specs/basic.json", "-t", "z", "-j", "2", "--bind", "none",
+            "--topology", "pu:2", "--plugin", "p.so", "-o", "text",
+            "--max-bytes", "100", "--strict", "--stats", "--progress",
+            "--trace", "t.json", "--dot", "g.dot", "--max-nodes", "9",
+            "--max-depth=3", "--check", "--timeout", "5"]
+    p = subprocess.run([exe, "run", "--mpi"] + opts, cwd=TESTS,
+                       capture_output=True)
+    got = p.stdout.decode().split("\n")[:-1]
+    check("run --mpi passes every option", p.returncode == 0 and
+          got == ["[run]"] + ["[%s]" % a for a in opts], repr(p))
+    # Strict numbers everywhere.
+    for args in (["run", "specs/basic.json", "-j", "2.5"],
+                 ["info", "-j", "0x10"],
+                 ["run", "specs/basic.json", "--max-nodes", "1e3"]):
+        expect("strict number %s" % args[-1], args, 2,
+               stderr=["is not a number"])
+    # Graphviz is not asked to draw a huge graph.
+    if shutil.which("dot"):
+        g = {"k%d" % i: i for i in range(6000)}
+        big = os.path.join(tmp, "wide.json")
+        with open(big, "w") as f:
+            json.dump({"graph": g}, f)
+        svg = os.path.join(tmp, "wide.svg")
+        expect("dot too big", ["run", big, "--dot", svg], 2,
+               stderr=["--dot: not drawing", "6000 nodes"])
+        check("dot too big: nothing drawn", not os.path.exists(svg))
+        expect("dot too big, as DOT", ["run", big, "--dot",
+                                       os.path.join(tmp, "wide.dot")], 0)
+
+
 def run_big(tmp):
     """100,000 chained keys and a 100,000-way fan-in, timed with --stats."""
     n = 100000
@@ -282,6 +427,108 @@ def run_big(tmp):
         json.dump({"graph": g}, f)
     expect("100k cycle", ["check", path], 2,
            stderr=["error: cycle: c0 -> c99999 -> c99998", "more) ->"])
+
+
+def shared_lists(path, levels=40):
+    """A 2 KB file whose value prints as terabytes: each key is a list of
+    the one before, twice (lists share their items, so memory stays small
+    while the text doubles with each level)."""
+    g = {"a0": ["inc", 0]}
+    for i in range(1, levels + 1):
+        g["a%d" % i] = ["a%d" % (i - 1), "a%d" % (i - 1)]
+    with open(path, "w") as f:
+        json.dump({"graph": g, "targets": ["a%d" % levels]}, f)
+
+
+def weft_to(args, stdout, timeout=30, sigpipe_ignored=False):
+    """Runs weft with stdout going to an open file object; returns (exit,
+    stderr). With sigpipe_ignored, weft starts with SIGPIPE ignored, as
+    under a shell that ignores it or a Python parent (restore_signals
+    off)."""
+    t = time.monotonic()
+    try:
+        p = subprocess.run([WEFT] + args, cwd=TESTS, stdout=stdout,
+                           stderr=subprocess.PIPE, timeout=timeout,
+                           restore_signals=not sigpipe_ignored)
+    except subprocess.TimeoutExpired:
+        return None, "TIMEOUT after %ds" % timeout
+    err = p.stderr.decode("utf-8", "replace")
+    if time.monotonic() - t > timeout:
+        return None, err
+    return p.returncode, err
+
+
+def closed_pipe():
+    """A pipe whose read end is already closed: the write end (returned)
+    gets EPIPE (SIGPIPE when not ignored)."""
+    r, w = os.pipe()
+    os.close(r)
+    return w
+
+
+def run_output_bounds(tmp):
+    """Issue 11.5: output is checked as it is written, and bounded."""
+    hostile = os.path.join(tmp, "shared.json")
+    shared_lists(hostile)
+    check("hostile file is small", os.path.getsize(hostile) < 2048)
+    # Nothing over the limit reaches stdout: an error, all or nothing.
+    c, out, err = expect("max-bytes default", ["run", hostile], 1,
+                         stderr=["weft: writing the results: nothing "
+                                 "written: it would be 5497558138886 "
+                                 "bytes, more than --max-bytes "
+                                 "1073741824"])
+    check("max-bytes default: no output", out == "", out[:200])
+    c, out, err = expect("max-bytes small", ["run", hostile, "--max-bytes",
+                                             "1000"], 1,
+                         stderr=["more than --max-bytes 1000 "])
+    check("max-bytes small: no output", out == "", out[:200])
+    expect("max-bytes enough", ["run", "specs/basic.json", "--max-bytes",
+                                "10"], 0, stdout='{"z": 12}')
+    expect("max-bytes one short", ["run", "specs/basic.json",
+                                   "--max-bytes", "9"], 1,
+           stderr=["it would be 10 bytes, more than --max-bytes 9 "])
+    expect("max-bytes text", ["run", "specs/basic.json", "-o", "text",
+                              "--max-bytes", "6"], 0, stdout="z: 12")
+    expect("max-bytes bad", ["run", "specs/basic.json", "--max-bytes",
+                             "1e9"], 2,
+           stderr=["--max-bytes: '1e9' is not a number"])
+    # A full disk: stop at the first failed write (no limit, so only the
+    # write error can stop the terabytes), say why, exit 1.
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "wb") as full:
+            for args in (["run", "specs/basic.json"],
+                         ["run", hostile, "--max-bytes", "0"]):
+                c, err = weft_to(args, full)
+                check("/dev/full %s" % args[1], c == 1 and
+                      "weft: writing the results: No space left on device"
+                      in err, "exit %s\n%s" % (c, err))
+            for args, what in ((["check", "specs/basic.json"], "the summary"),
+                               (["funcs"], "the list"),
+                               (["info"], "the machine summary"),
+                               (["--version"], "to standard output"),
+                               (["run", "--help"], "to standard output")):
+                c, err = weft_to(args, full)
+                check("/dev/full %s" % args[0], c == 1 and
+                      ("writing %s: No space left on device" % what)
+                      in err, "exit %s\n%s" % (c, err))
+    # A closed pipe with SIGPIPE ignored: EPIPE, told as such, at once.
+    for args in (["run", "specs/basic.json"],
+                 ["run", hostile, "--max-bytes", "0"]):
+        w = closed_pipe()
+        try:
+            c, err = weft_to(args, w, sigpipe_ignored=True)
+        finally:
+            os.close(w)
+        check("closed pipe %s" % args[1], c == 1 and
+              "weft: writing the results: Broken pipe" in err,
+              "exit %s\n%s" % (c, err))
+    # SIGPIPE as usual: killed by it, as any Unix filter would be.
+    w = closed_pipe()
+    try:
+        c, err = weft_to(["run", hostile, "--max-bytes", "0"], w)
+    finally:
+        os.close(w)
+    check("closed pipe, SIGPIPE", c == -13, "exit %s\n%s" % (c, err))
 
 
 def run_deep(tmp):
@@ -345,6 +592,9 @@ def main():
     run_examples()
     with tempfile.TemporaryDirectory() as tmp:
         run_outputs(tmp)
+        run_output_bounds(tmp)
+        run_progress(tmp)
+        run_cli_items(tmp)
         run_deep(tmp)
         run_big(tmp)
         run_fuzz(tmp)

@@ -1,20 +1,12 @@
 /*
- * The entry points of the graph-file fuzz target (fuzz_spec.c), shared by
- * libFuzzer and by the replay program (replay.c), which runs the same code
- * on saved inputs in every build.
+ * The entry points of the graph-file fuzz target (fuzz_spec.c): those of
+ * every target (fuzz_target.h); its cleanup keeps its own name.
  */
 #ifndef WEFT_FUZZ_SPEC_H
 #define WEFT_FUZZ_SPEC_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "fuzz_target.h"
 
-/* libFuzzer's hooks: set up once, then one input at a time. */
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Frees what LLVMFuzzerInitialize made (the replay program calls it last,
- * so that a leak checker sees a clean exit). */
-void fuzz_spec_cleanup(void);
+#define fuzz_spec_cleanup fuzz_target_cleanup
 
 #endif

@@ -3,7 +3,7 @@
  * that every build (gcc too) checks that no input of the corpus and no
  * crash found before breaks the reader again.
  *
- * usage: fuzz_spec_replay PATH...   (files, or folders of files; names
+ * usage: fuzz_NAME_replay PATH...   (files, or folders of files; names
  * starting with '.' are skipped, folders are read in name order)
  *
  * An input that runs longer than TIMEOUT_S seconds is a hang, as it is for
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz_spec.h"
+#include "fuzz_target.h"
 
 #define TIMEOUT_S 20
 
@@ -167,7 +167,7 @@ main(int argc, char **argv)
 			count++;
 		}
 	}
-	fuzz_spec_cleanup();
+	fuzz_target_cleanup();
 	if (!bad)
 		printf("replayed %zu inputs\n", count);
 	return bad;

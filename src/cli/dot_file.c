@@ -1,7 +1,6 @@
 /*
- * What `weft run` shows besides results: the progress bar (from compute
- * callbacks), and the graph as DOT, rendered by Graphviz when an image is
- * asked for.
+ * Drawing the graph: --dot OUT writes it as DOT, or has Graphviz's `dot`
+ * draw it when an image is asked for.
  */
 #include <errno.h>
 #include <signal.h>
@@ -10,96 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 extern char **environ;
-
-double
-cli_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* -- progress ------------------------------------------------------------ */
-
-static void
-on_start(void *ud, size_t ntasks)
-{
-	struct cli_progress *p = ud;
-	atomic_store_explicit(&p->total, ntasks, memory_order_relaxed);
-}
-
-static void
-on_posttask(void *ud, const weft_task_info *ti)
-{
-	struct cli_progress *p = ud;
-	(void)ti;
-	atomic_fetch_add_explicit(&p->done, 1, memory_order_relaxed);
-}
-
-void
-cli_progress_init(struct cli_progress *p, weft_callbacks *cb)
-{
-	atomic_init(&p->done, 0);
-	atomic_init(&p->total, 0);
-	p->t0 = cli_now();
-	p->tty = isatty(STDERR_FILENO);
-	memset(cb, 0, sizeof(*cb));
-	cb->start = on_start;
-	cb->posttask = on_posttask;
-	cb->ud = p;
-}
-
-static void
-put_duration(char *buf, size_t size, double s)
-{
-	long t = s < 0 ? 0 : (long)(s + 0.5);
-	if (t >= 3600)
-		snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
-		    t % 60);
-	else
-		snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
-}
-
-void
-cli_progress_draw(struct cli_progress *p, int final)
-{
-	enum { WIDTH = 30 };
-	size_t done = atomic_load_explicit(&p->done, memory_order_relaxed);
-	size_t total = atomic_load_explicit(&p->total, memory_order_relaxed);
-	double el = cli_now() - p->t0, frac, rate;
-	char bar[WIDTH + 1], e[32], eta[32];
-	size_t fill;
-
-	if (total && done > total)
-		done = total; /* fused tasks may be counted differently */
-	frac = total ? (double)done / (double)total : final ? 1.0 : 0.0;
-	fill = (size_t)(frac * WIDTH);
-	for (size_t i = 0; i < WIDTH; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[WIDTH] = '\0';
-	rate = el > 0 ? (double)done / el : 0;
-	put_duration(e, sizeof(e), el);
-	if (!final && rate > 0 && total > done)
-		put_duration(eta, sizeof(eta), (double)(total - done) / rate);
-	else
-		snprintf(eta, sizeof(eta), "-");
-	fprintf(stderr, "\r[%s] %3.0f%% %zu/%zu tasks | %.0f tasks/s | %s "
-			"elapsed | ETA %s",
-	    bar, frac * 100, done, total, rate, e, final ? "0:00" : eta);
-	if (p->tty)
-		fputs("\033[K", stderr);
-	if (final)
-		fputc('\n', stderr);
-	fflush(stderr);
-}
-
-/* -- DOT ------------------------------------------------------------------- */
 
 /* True when an executable `name` is on PATH. */
 static int
