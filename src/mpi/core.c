@@ -88,7 +88,9 @@ timed_out(weft_mpi *m, const char *fmt, ...)
 void
 wm_deadline(weft_mpi *m, double deadline, double timeout_s)
 {
-	if (deadline > 0 && wm_now() > deadline)
+	/* Rank 0 aborts first, the others a second later if still needed:
+	 * Open MPI 4.1's launcher may crash when every rank aborts at once. */
+	if (deadline > 0 && wm_now() > deadline + (m && m->rank ? 1.0 : 0.0))
 		timed_out(m,
 		    "the compute ran past its timeout of %g s (a hung or "
 		    "lost rank?)",

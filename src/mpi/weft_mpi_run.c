@@ -300,7 +300,9 @@ watchdog_start(double seconds, int rank, int provided)
 	pthread_cond_init(&wd.cv, &ca);
 	pthread_condattr_destroy(&ca);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	end = (double)now.tv_nsec * 1e-9 + seconds;
+	/* Rank 0 aborts first, the others a second later if still needed:
+	 * Open MPI 4.1's launcher may crash when every rank aborts at once. */
+	end = (double)now.tv_nsec * 1e-9 + seconds + (rank ? 1.0 : 0.0);
 	wd.deadline.tv_sec = now.tv_sec + (time_t)end;
 	wd.deadline.tv_nsec = (long)((end - (double)(time_t)end) * 1e9);
 	wd.seconds = seconds;
