@@ -51,8 +51,8 @@
  * "task 'KEY' failed on rank R: MESSAGE". A rank that dies takes the job
  * down through MPI's own abort. Only fatal runtime conditions (an MPI call
  * that fails, a compute that exceeds its `timeout_s`) end the job, with a
- * one-line message on stderr and MPI_Abort(); the library never aborts on
- * bad input.
+ * one-line message on stderr and MPI_Abort() with WEFT_MPI_EXIT_TIMEOUT or
+ * WEFT_MPI_EXIT_FATAL; the library never aborts on bad input.
  */
 #ifndef WEFT_MPI_H
 #define WEFT_MPI_H
@@ -78,6 +78,13 @@ typedef struct weft_mpi_graph weft_mpi_graph;
 #define WEFT_MPI_ALL (-1)
 /** A rank_of hook's answer: let the default policy choose. */
 #define WEFT_MPI_ANY (-1)
+
+/** The error code given to MPI_Abort() (the launcher's exit status) when a
+ *  compute ran past its timeout_s. */
+#define WEFT_MPI_EXIT_TIMEOUT 4
+/** The code given to MPI_Abort() on another fatal runtime condition: an
+ *  MPI call that failed, or no memory in the middle of a compute. */
+#define WEFT_MPI_EXIT_FATAL 5
 
 /* -- starting and stopping ------------------------------------------------ */
 
@@ -255,6 +262,10 @@ WEFT_API weft_node weft_mpi_graph_find(
 /** Writes the key of `n` into `buf` (like weft_node_key) and returns buf. */
 WEFT_API const char *weft_mpi_node_key(
     const weft_mpi_graph *g, weft_node n, char *buf, size_t size);
+/** The weft_graph underneath (owned by `g`): read it through the graph
+ *  view of weft/graph.h, draw it (weft_graph_write_dot), or run it in one
+ *  process with weft_compute(). Nodes of `g` are its nodes. NULL for NULL. */
+WEFT_API weft_graph *weft_mpi_graph_weft(const weft_mpi_graph *g);
 /** The last error of the graph (a failed build call or compute), "" when
  *  none; identical on every rank after a failed compute. */
 WEFT_API const char *weft_mpi_graph_error(const weft_mpi_graph *g);
@@ -287,7 +298,10 @@ typedef struct weft_mpi_compute_opts {
 	/** Callbacks of the local runs (weft/compute.h), or NULL. */
 	const weft_callbacks *callbacks;
 	/** > 0: a compute still running after this many seconds is a fatal
-	 *  error (a hung rank): the job is aborted with MPI_Abort. */
+	 *  error (a hung rank): the job is aborted with MPI_Abort and
+	 *  WEFT_MPI_EXIT_TIMEOUT. The time counts from the call, through
+	 *  every collective of the compute (the agreement on the graph
+	 *  included), so a rank that never joins ends the job too. */
 	double timeout_s;
 	void *reserved[4]; /**< must be zero */
 } weft_mpi_compute_opts;
@@ -318,7 +332,8 @@ typedef struct weft_mpi_compute_opts {
  * One compute at a time per context (they share its communicator), from
  * a thread that may call MPI; do not call MPI on the context's
  * communicator meanwhile. A rank that cannot call it at all (a NULL or
- * failed graph) leaves the others waiting: check init's result first.
+ * failed graph) leaves the others waiting, until their timeout_s ends the
+ * job: check init's result first, and give a timeout.
  */
 WEFT_API int weft_mpi_compute(weft_mpi_graph *g, size_t n,
     const weft_node *targets, weft_value *results,
@@ -354,18 +369,18 @@ typedef struct weft_mpi_spec weft_mpi_spec;
 /**
  * Reads the graph file at `path` (weft/spec.h; "-" is standard input)
  * into a graph of `m`. Collective: rank 0 reads the file and sends it to
- * the others, so it need only exist there. The file is checked by
- * weft_spec_load_buffer() with the context's registry, so errors are
- * exactly those of `weft run` (same messages, on every rank). One
- * addition: an explicit computation at the top of a key may carry
- * `"rank": R`, the key's owner (`{"fn": "sum", "args": [...], "rank": 1}`);
- * a file with rank fields is checked with them removed, and positions in
- * its error messages refer to the file as re-written without them.
+ * the others, so it need only exist there. Every rank reads it with
+ * weft_spec_load_buffer() and the context's registry, so errors are
+ * exactly those of `weft run` (same messages, on every rank), and the
+ * graph is the spec's own graph (weft_mpi_spec_local()): each key one node
+ * named by the key, run on its owner, nested tasks inside it.
  *
- * Each key becomes one node named by the key, run on its owner; nested
- * tasks run inside it, as in weft run. Returns the codes of
- * weft_spec_load_file(), WEFT_ERANGE for a rank out of range, WEFT_EINVAL
- * without a registry; `err` (may be NULL) gets the message on every rank.
+ * A key's explicit computation may carry `"rank": R`, the key's owner
+ * (`{"fn": "sum", "args": [...], "rank": 1}`; a single process ignores
+ * it). Returns the codes of weft_spec_load_file(), WEFT_ETYPE for a rank
+ * that is not an integer, WEFT_ERANGE for a rank out of range (both with
+ * the field's position), WEFT_EINVAL without a registry; `err` (may be
+ * NULL) gets the message on every rank.
  */
 WEFT_API int weft_mpi_spec_load_file(weft_mpi *m, const char *path,
     const weft_spec_opts *opts, weft_mpi_spec **out, weft_spec_error *err);
@@ -385,8 +400,9 @@ WEFT_API const char *weft_mpi_spec_target_key(
 WEFT_API size_t weft_mpi_spec_nwarnings(const weft_mpi_spec *s);
 /** Warning `i` (borrowed). */
 WEFT_API const char *weft_mpi_spec_warning(const weft_mpi_spec *s, size_t i);
-/** The same file as a single-process weft_spec (built on every rank, for
- *  weft_compute() on one rank, e.g. to check results); owned by `s`. */
+/** The spec the graph was built from (on every rank): its graph is the
+ *  distributed graph's, so weft_compute() of it on one rank checks the
+ *  results; owned by `s`. */
 WEFT_API weft_spec *weft_mpi_spec_local(const weft_mpi_spec *s);
 
 #ifdef __cplusplus

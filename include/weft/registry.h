@@ -39,6 +39,17 @@ typedef struct weft_registry weft_registry;
 /** The longest function name, in bytes. */
 #define WEFT_FUNC_NAME_MAX 64
 
+/** What a function promises about its arguments (weft_func_info.flags),
+ *  so that a graph file's reader can refuse, before anything runs, a call
+ *  that is sure to fail. */
+enum weft_func_flags {
+	/** Every argument must be a number (int, float or bool): a literal
+	 *  string, list or null argument is an error when a graph file is
+	 *  read (`weft check` reports it, and `weft run` refuses the file),
+	 *  not a task failure at run time. */
+	WEFT_FUNC_NUMBERS = 1u << 0,
+};
+
 /** What the registry knows about one function. Read-only; valid until the
  *  registry is freed. */
 typedef struct weft_func_info {
@@ -49,6 +60,7 @@ typedef struct weft_func_info {
 	const char *help; /**< one line: what it does ("" when none) */
 	const char *origin; /**< "builtin", or the path of the plugin that
 				 registered it, or "" */
+	unsigned flags;	    /**< weft_func_flags, or-ed (0: no promise) */
 	void *reserved[2]; /**< for later fields */
 } weft_func_info;
 
@@ -84,6 +96,13 @@ WEFT_API int weft_registry_add(weft_registry *r, const char *name, weft_fn fn,
  * registered: the others are still added) or WEFT_ENOMEM.
  */
 WEFT_API int weft_registry_add_builtins(weft_registry *r);
+
+/** Sets the flags (weft_func_flags, or-ed) of the function registered as
+ *  `name`: what it promises about its arguments. Not thread-safe (like
+ *  weft_registry_add). WEFT_OK; WEFT_ENOTFOUND (no such function);
+ *  WEFT_EINVAL (NULL, or unknown flags). */
+WEFT_API int weft_registry_set_flags(
+    weft_registry *r, const char *name, unsigned flags);
 
 /** The function registered as `name`, or NULL. Thread-safe. */
 WEFT_API const weft_func_info *weft_registry_find(

@@ -26,6 +26,9 @@
  * with the compact one: `{"lit": V}` (V as a value, never a reference or a
  * task), `{"ref": "k"}`, `{"fn": "add", "args": [...]}` (args optional),
  * `{"list": [...]}`. Any other object is an error: values have no objects.
+ * At the top of a key, an explicit form may also carry `"rank": R`, the
+ * rank that runs the key under weft-mpi (weft/mpi.h); one process ignores
+ * it, and weft_spec_key_field() reads it.
  *
  * JSON values become weft values: integers INT (64 bits), other numbers
  * FLOAT, strings STR, true/false BOOL, null NIL, arrays LIST.
@@ -97,6 +100,15 @@ typedef struct weft_spec_opts {
 	unsigned max_depth;
 	/** The largest file, in bytes; 0 = WEFT_SPEC_MAX_BYTES_DEFAULT. */
 	size_t max_bytes;
+	/** Extra fields that the explicit form at the top of a key may carry
+	 *  (besides "rank", always accepted), for a front end that gives them a
+	 *  meaning (`{"fn": "sum", "args": [...], "prio": 1}`). The reader
+	 *  takes their values as literals and keeps them for
+	 *  weft_spec_key_field(); any other unknown field stays an error.
+	 *  `nkey_fields` names, or NULL. Not copied: they must outlive the
+	 *  load. */
+	const char *const *key_fields;
+	size_t nkey_fields;
 	void *reserved[4]; /**< must be zero */
 } weft_spec_opts;
 
@@ -166,6 +178,21 @@ WEFT_API const char *weft_spec_target_key(const weft_spec *s, size_t i);
 WEFT_API size_t weft_spec_nwarnings(const weft_spec *s);
 /** Warning `i`, one line: "FILE:LINE:COL: warning: ...", or NULL. */
 WEFT_API const char *weft_spec_warning(const weft_spec *s, size_t i);
+
+/**
+ * The value of extra field `field` ("rank", or one of
+ * weft_spec_opts.key_fields) on the
+ * explicit computation of key `key`: WEFT_OK, with `*out` BORROWED from
+ * the spec (valid while it lives) and, when not NULL, its 1-based position
+ * in `*line` and `*column`; WEFT_ENOTFOUND when that key does not carry
+ * the field (or there is no such key); WEFT_EINVAL for NULL arguments.
+ */
+WEFT_API int weft_spec_key_field(const weft_spec *s, const char *key,
+    const char *field, weft_value *out, unsigned *line, unsigned *column);
+
+/** The name the spec's messages give the input ("FILE", "<stdin>",
+ *  "<buffer>"), for messages of its own about the file. */
+WEFT_API const char *weft_spec_name(const weft_spec *s);
 
 /** What a load found and built. */
 typedef struct weft_spec_stats {

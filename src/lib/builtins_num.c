@@ -614,9 +614,28 @@ static const weft__builtin builtins[] = {
 	    "greatest item of a list, or argument; empty fails" },
 };
 
+/* Those that take numbers only: a literal string given to one of them is
+ * refused when the graph file is read (weft_func_flags). */
+static const char *const numbers_only[] = { "inc", "dec", "sub", "mul",
+	"div", "floordiv", "mod", "pow", "neg", "abs" };
+
 int
 weft__builtins_num(weft_registry *r)
 {
-	return weft__register_table(
+	int rc = weft__register_table(
 	    r, builtins, sizeof(builtins) / sizeof(builtins[0]));
+
+	for (size_t i = 0; i < sizeof(numbers_only) / sizeof(numbers_only[0]);
+	     i++) {
+		const weft_func_info *f =
+		    weft_registry_find(r, numbers_only[i]);
+		/* Only ours: a function of that name registered before the
+		 * built-ins made no such promise. */
+		for (size_t b = 0; f && b < sizeof(builtins) /
+			 sizeof(builtins[0]); b++)
+			if (builtins[b].fn == f->fn)
+				weft_registry_set_flags(
+				    r, numbers_only[i], WEFT_FUNC_NUMBERS);
+	}
+	return rc;
 }

@@ -150,6 +150,21 @@ weft_registry_add(weft_registry *r, const char *name, weft_fn fn,
 	return WEFT_OK;
 }
 
+int
+weft_registry_set_flags(weft_registry *r, const char *name, unsigned flags)
+{
+	int found;
+	size_t at;
+
+	if (!r || !name || (flags & ~(unsigned)WEFT_FUNC_NUMBERS))
+		return WEFT_EINVAL;
+	at = search(r, name, &found);
+	if (!found)
+		return WEFT_ENOTFOUND;
+	r->funcs[at]->flags = flags;
+	return WEFT_OK;
+}
+
 const weft_func_info *
 weft_registry_find(const weft_registry *r, const char *name)
 {

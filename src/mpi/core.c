@@ -4,6 +4,7 @@
  */
 #include <hwloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,27 @@
 double
 wm_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	/* MPI's clock: seconds, never set back; only read during computes,
+	 * while MPI is up. */
+	return MPI_Wtime();
+}
+
+int
+wm_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t nc = *cap ? *cap : 16;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (nc < need)
+		nc *= 2;
+	np = realloc(*p, nc * size);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = nc;
+	return 0;
 }
 
 void
@@ -31,22 +50,79 @@ wm_set_err(weft_mpi *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-wm_fatal(weft_mpi *m, const char *fmt, ...)
+static void
+die(weft_mpi *m, int code, const char *fmt, va_list ap)
 {
 	char msg[WM_ERRMAX];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* The one place the library writes to stderr: the job is about to
 	 * die, and this line is how the user learns why. */
 	fprintf(stderr, "weft-mpi: rank %d: fatal: %s\n", m ? m->rank : -1,
 	    msg);
 	fflush(stderr);
-	MPI_Abort(m ? m->comm : MPI_COMM_WORLD, 3);
+	MPI_Abort(m ? m->comm : MPI_COMM_WORLD, code);
 	abort(); /* MPI_Abort does not return; if it did, stop anyway */
+}
+
+void
+wm_fatal(weft_mpi *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	die(m, WEFT_MPI_EXIT_FATAL, fmt, ap);
+	va_end(ap);
+}
+
+static void
+timed_out(weft_mpi *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	die(m, WEFT_MPI_EXIT_TIMEOUT, fmt, ap);
+	va_end(ap);
+}
+
+void
+wm_deadline(weft_mpi *m, double deadline, double timeout_s)
+{
+	/* Rank 0 aborts first, the others a second later if still needed:
+	 * Open MPI 4.1's launcher may crash when every rank aborts at once. */
+	if (deadline > 0 && wm_now() > deadline + (m && m->rank ? 1.0 : 0.0))
+		timed_out(m,
+		    "the compute ran past its timeout of %g s (a hung or "
+		    "lost rank?)",
+		    timeout_s);
+}
+
+void
+wm_wait(weft_mpi *m, MPI_Request *q, double deadline, double timeout_s,
+    const char *what, int (*idle)(void *), void *ud)
+{
+	unsigned spins = 0;
+	int done = 0;
+
+	for (;;) {
+		wm_check(m, MPI_Test(q, &done, MPI_STATUS_IGNORE), what);
+		if (done)
+			return;
+		if (idle && idle(ud)) {
+			spins = 0;
+			continue;
+		}
+		wm_deadline(m, deadline, timeout_s);
+		/* Yield first (the other ranks may be a moment away), then
+		 * sleep 50 us at a time: a rank waiting for a slow one must
+		 * not take its core. */
+		if (spins++ < 8) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 void
@@ -110,39 +186,34 @@ uint64_t
 wm_hash_value(uint64_t h, weft_value v, unsigned depth)
 {
 	weft_type t = weft_type_of(v);
-	uint64_t bits;
+	const weft_mpi_type *ty;
+	int64_t i;
+	double d;
 
 	h = wm_hash_u64(h, (uint64_t)t);
-	switch (t) {
-	case WEFT_BOOL:
-	case WEFT_INT:
-		return wm_hash_u64(h, (uint64_t)weft_as_int(v));
-	case WEFT_FLOAT: {
-		double d = weft_as_float(v);
-		memcpy(&bits, &d, 8);
-		return wm_hash_u64(h, bits);
+	if (t == WEFT_BOOL || t == WEFT_INT) {
+		i = weft_as_int(v);
+		return wm_hash_bytes(h, &i, sizeof(i));
 	}
-	case WEFT_STR:
-	case WEFT_BYTES:
-		return wm_hash_bytes(h, weft_bytes_data(v), weft_len(v));
-	case WEFT_F64S:
-		return wm_hash_bytes(
-		    h, weft_f64s_data(v), weft_len(v) * sizeof(double));
-	case WEFT_LIST:
+	if (t == WEFT_FLOAT) {
+		d = weft_as_float(v);
+		return wm_hash_bytes(h, &d, sizeof(d));
+	}
+	if (t == WEFT_STR || t == WEFT_BYTES || t == WEFT_F64S)
+		return wm_hash_bytes(h,
+		    t == WEFT_F64S ? (const void *)weft_f64s_data(v)
+				   : (const void *)weft_bytes_data(v),
+		    weft_len(v) * (t == WEFT_F64S ? sizeof(double) : 1));
+	if (t == WEFT_LIST) {
 		h = wm_hash_u64(h, weft_len(v));
-		if (depth >= 64)
-			return h; /* deep enough to tell graphs apart */
-		for (size_t i = 0; i < weft_len(v); i++)
-			h = wm_hash_value(h, weft_list_get(v, i), depth + 1);
-		return h;
-	case WEFT_PTR: {
-		/* Addresses differ between ranks; the type does not. */
-		const weft_mpi_type *ty = weft_mpi_ptr_type(v);
-		return ty ? wm_hash_bytes(h, ty->name, strlen(ty->name)) : h;
-	}
-	default:
+		/* Deep enough to tell graphs apart. */
+		for (size_t k = 0; depth < 64 && k < weft_len(v); k++)
+			h = wm_hash_value(h, weft_list_get(v, k), depth + 1);
 		return h;
 	}
+	/* PTR: addresses differ between ranks, the type does not. */
+	ty = weft_mpi_ptr_type(v);
+	return ty ? wm_hash_bytes(h, ty->name, strlen(ty->name)) : h;
 }
 
 /* -- PTR types -------------------------------------------------------------- */
@@ -493,6 +564,38 @@ pool_start(weft_mpi *m, unsigned threads)
 	return WEFT_OK;
 }
 
+/* -- accessors -------------------------------------------------------------- */
+
+const char *
+weft_mpi_error(const weft_mpi *m)
+{
+	return m ? m->err : "";
+}
+
+int
+weft_mpi_rank(const weft_mpi *m)
+{
+	return m ? m->rank : -1;
+}
+
+int
+weft_mpi_size(const weft_mpi *m)
+{
+	return m ? m->size : 0;
+}
+
+weft_pool *
+weft_mpi_pool(const weft_mpi *m)
+{
+	return m ? m->pool : NULL;
+}
+
+MPI_Comm
+weft_mpi_comm(const weft_mpi *m)
+{
+	return m ? m->comm : MPI_COMM_NULL;
+}
+
 /* -- init and finalize -------------------------------------------------------- */
 
 static int
@@ -607,34 +710,4 @@ weft_mpi_finalize(weft_mpi *m)
 	free((void *)m->types);
 	free(m);
 	return rc;
-}
-
-int
-weft_mpi_rank(const weft_mpi *m)
-{
-	return m ? m->rank : -1;
-}
-
-int
-weft_mpi_size(const weft_mpi *m)
-{
-	return m ? m->size : 0;
-}
-
-weft_pool *
-weft_mpi_pool(const weft_mpi *m)
-{
-	return m ? m->pool : NULL;
-}
-
-MPI_Comm
-weft_mpi_comm(const weft_mpi *m)
-{
-	return m ? m->comm : MPI_COMM_NULL;
-}
-
-const char *
-weft_mpi_error(const weft_mpi *m)
-{
-	return m ? m->err : "";
 }

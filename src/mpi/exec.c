@@ -113,24 +113,6 @@ typedef struct run {
 	weft_mpi_stats st;
 } run;
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t nc = *cap ? *cap : 16;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (nc < need)
-		nc *= 2;
-	np = realloc(*p, nc * size);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
-
 static void
 oom(run *r)
 {
@@ -140,11 +122,7 @@ oom(run *r)
 static void
 watchdog(run *r)
 {
-	if (r->deadline > 0 && wm_now() > r->deadline)
-		wm_fatal(r->m,
-		    "the compute ran past its timeout of %g s (a hung or "
-		    "lost rank?)",
-		    r->o ? r->o->timeout_s : 0.0);
+	wm_deadline(r->m, r->deadline, r->o ? r->o->timeout_s : 0.0);
 }
 
 /* -- failures --------------------------------------------------------------- */
@@ -179,9 +157,9 @@ fail_local(run *r, int code, const char *fmt, ...)
 static void
 track(run *r, struct sendrec *s, MPI_Request q)
 {
-	if (grow((void **)&r->reqs, &r->capreqs, r->nreqs + 1,
+	if (wm_grow((void **)&r->reqs, &r->capreqs, r->nreqs + 1,
 		sizeof(*r->reqs)) ||
-	    grow((void **)&r->reqrec, &r->caprec, r->nreqs + 1,
+	    wm_grow((void **)&r->reqrec, &r->caprec, r->nreqs + 1,
 		sizeof(*r->reqrec)))
 		oom(r);
 	r->reqs[r->nreqs] = q;
@@ -285,7 +263,7 @@ send_value(run *r, uint32_t p, weft_value v, int *list)
 		free(s);
 		fail_local(r, rc,
 		    "value of node '%s' (%s) cannot be sent to rank %d: %s",
-		    wm_key(r->g, p, kb, sizeof(kb)),
+		    wm_key(r->p, p, kb, sizeof(kb)),
 		    weft_type_name(weft_type_of(v)), list[0], why);
 		return;
 	}
@@ -318,8 +296,8 @@ poll_sends(run *r)
 	}
 	/* Real statuses, not MPI_STATUSES_IGNORE: GCC 12 takes MPICH's
 	 * (MPI_Status *)1 for a zero-sized array and refuses the call. */
-	if (grow((void **)&r->idx, &r->capidx, r->nreqs, sizeof(*r->idx)) ||
-	    grow((void **)&r->stats, &r->capstats, r->nreqs,
+	if (wm_grow((void **)&r->idx, &r->capidx, r->nreqs, sizeof(*r->idx)) ||
+	    wm_grow((void **)&r->stats, &r->capstats, r->nreqs,
 		sizeof(*r->stats)))
 		oom(r);
 	wm_check(r->m,
@@ -355,7 +333,7 @@ poll_sends(run *r)
 static void
 push_ready(run *r, uint32_t c)
 {
-	if (grow((void **)&r->ready, &r->capready, r->nready + 1,
+	if (wm_grow((void **)&r->ready, &r->capready, r->nready + 1,
 		sizeof(*r->ready)))
 		oom(r);
 	r->ready[r->nready++] = c;
@@ -504,7 +482,7 @@ recv_data(run *r, MPI_Message *msg, const MPI_Status *st, int *list)
 		    p, src);
 	if (rc != WEFT_OK) {
 		fail_local(r, rc, "value of node '%s' from rank %d: %s",
-		    wm_key(r->g, p, kb, sizeof(kb)), src, why);
+		    wm_key(r->p, p, kb, sizeof(kb)), src, why);
 		return;
 	}
 	have_value(r, p, v, list);
@@ -604,7 +582,7 @@ order_urgent_first(run *r, size_t n, uint32_t W)
 			r->urgent[r->wl[k]] = 0;
 		return;
 	}
-	if (grow((void **)&r->wl2, &r->capwl2, n, sizeof(*r->wl2)))
+	if (wm_grow((void **)&r->wl2, &r->capwl2, n, sizeof(*r->wl2)))
 		oom(r);
 	for (size_t k = 0; k < n; k++)
 		if (r->urgent[r->wl[k]])
@@ -622,7 +600,6 @@ static void
 launch(run *r)
 {
 	const wm_plan *pl = r->p;
-	const weft_mpi_graph *g = r->g;
 	uint32_t W = ++r->wave_seq;
 	size_t n = 0, nt = 0;
 	struct wave w = { 0 };
@@ -633,7 +610,7 @@ launch(run *r)
 		uint32_t p = r->ready[k];
 		if (r->state[p] != ST_PENDING)
 			continue;
-		if (grow((void **)&r->wl, &r->capwl, n + 1, sizeof(*r->wl)))
+		if (wm_grow((void **)&r->wl, &r->capwl, n + 1, sizeof(*r->wl)))
 			oom(r);
 		r->state[p] = ST_SCHEDULED;
 		r->wstamp[p] = W;
@@ -652,7 +629,7 @@ launch(run *r)
 			}
 			if (++r->wcnt[c] < r->blk[c])
 				continue;
-			if (grow((void **)&r->wl, &r->capwl, n + 1,
+			if (wm_grow((void **)&r->wl, &r->capwl, n + 1,
 				sizeof(*r->wl)))
 				oom(r);
 			r->state[c] = ST_SCHEDULED;
@@ -676,17 +653,17 @@ launch(run *r)
 	}
 	order_urgent_first(r, n, W);
 	w.wg = weft_graph_new();
-	if (!w.wg || grow((void **)&r->tbuf, &r->captbuf, n, sizeof(*r->tbuf)) ||
-	    grow((void **)&r->tnodes, &r->captnodes, n, sizeof(*r->tnodes)))
+	if (!w.wg || wm_grow((void **)&r->tbuf, &r->captbuf, n, sizeof(*r->tbuf)) ||
+	    wm_grow((void **)&r->tnodes, &r->captnodes, n, sizeof(*r->tnodes)))
 		oom(r);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t p = r->wl[k];
-		const struct wm_node *nd = &g->nodes[p];
-		if (grow((void **)&r->args, &r->capargs, nd->nargs + 1,
+		const struct wm_node *nd = &pl->nodes[p];
+		if (wm_grow((void **)&r->args, &r->capargs, nd->nargs + 1,
 			sizeof(*r->args)))
 			oom(r);
 		for (uint32_t a = 0; a < nd->nargs; a++) {
-			const struct wm_arg *ar = &g->args[nd->arg0 + a];
+			const struct wm_arg *ar = &pl->args[nd->arg0 + a];
 			uint32_t q = ar->ref ? ar->ref - 1 : 0;
 			if (!ar->ref)
 				r->args[a] = weft_lit(weft_value_retain(ar->lit));
@@ -700,12 +677,12 @@ launch(run *r)
 		 * third of the distributed path (wave_failed maps default
 		 * keys back). */
 		r->wnode[p] = weft_delayed_named(w.wg,
-		    nd->key ? g->keys + nd->key - 1 : NULL, nd->fn, nd->nargs,
+		    nd->key, nd->fn, nd->nargs,
 		    r->args);
 		if (!weft_node_ok(r->wnode[p])) {
 			fail_local(r, weft_graph_errcode(w.wg),
 			    "cannot build node '%s': %s",
-			    wm_key(g, p, kb, sizeof(kb)),
+			    wm_key(pl, p, kb, sizeof(kb)),
 			    weft_graph_error(w.wg));
 			weft_graph_free(w.wg);
 			return;
@@ -751,7 +728,7 @@ launch(run *r)
 		free(w.nodes);
 		return;
 	}
-	if (grow((void **)&r->waves, &r->capwaves, r->nwaves + 1,
+	if (wm_grow((void **)&r->waves, &r->capwaves, r->nwaves + 1,
 		sizeof(*r->waves)))
 		oom(r);
 	r->waves[r->nwaves++] = w;
@@ -788,7 +765,7 @@ wave_failed(run *r, size_t i, int rc)
 		for (size_t k = 0; weft_node_ok(wn) && k < w->nnodes; k++)
 			if (r->wnode[w->nodes[k]].id == wn.id) {
 				snprintf(key, sizeof(key), "%s",
-				    wm_key(r->g, w->nodes[k], kb, sizeof(kb)));
+				    wm_key(r->p, w->nodes[k], kb, sizeof(kb)));
 				break;
 			}
 		fail_local(r, rc, "task '%s' failed on rank %d: %s", key,
@@ -885,27 +862,18 @@ loop(run *r, int *list)
 	}
 }
 
+static int
+sends_moved(void *ud)
+{
+	return poll_sends(ud);
+}
+
 /* Polls a non-blocking collective to its end, keeping sends moving. */
 static void
 wait_req(run *r, MPI_Request *q, const char *what)
 {
-	int done = 0;
-	unsigned idle = 0;
-
-	for (;;) {
-		wm_check(r->m, MPI_Test(q, &done, MPI_STATUS_IGNORE), what);
-		if (done)
-			return;
-		if (poll_sends(r))
-			continue;
-		watchdog(r);
-		if (idle++ < 8) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-		}
-	}
+	wm_wait(r->m, q, r->deadline, r->o ? r->o->timeout_s : 0.0, what,
+	    sends_moved, r);
 }
 
 /* The collective end: every rank, whatever happened. */
@@ -1093,19 +1061,24 @@ struct startinfo {
  * comes from the lowest rank that had one. */
 static int
 agree_start(weft_mpi *m, weft_mpi_graph *g, int rc, uint64_t hash,
-    const char *msg)
+    const char *msg, double deadline, double timeout_s)
 {
 	struct startinfo mine = { rc, hash }, *all;
 	int bad = -1, diff = -1;
 	char text[WM_ERRMAX];
+	MPI_Request q;
 
 	all = calloc((size_t)m->size, sizeof(*all));
 	if (!all)
 		wm_fatal(m, "out of memory");
+	/* Non-blocking, under the compute's deadline: a rank that never
+	 * gets here (it failed before the compute, or hangs) must not leave
+	 * the others waiting for ever. */
 	wm_check(m,
-	    MPI_Allgather(&mine, (int)sizeof(mine), MPI_BYTE, all,
-		(int)sizeof(mine), MPI_BYTE, m->comm),
-	    "MPI_Allgather");
+	    MPI_Iallgather(&mine, (int)sizeof(mine), MPI_BYTE, all,
+		(int)sizeof(mine), MPI_BYTE, m->comm, &q),
+	    "MPI_Iallgather");
+	wm_wait(m, &q, deadline, timeout_s, "MPI_Iallgather", NULL, NULL);
 	for (int i = 0; i < m->size; i++) {
 		if (bad < 0 && all[i].rc != WEFT_OK)
 			bad = i;
@@ -1115,8 +1088,10 @@ agree_start(weft_mpi *m, weft_mpi_graph *g, int rc, uint64_t hash,
 	if (bad >= 0) {
 		snprintf(text, sizeof(text), "%s", msg);
 		wm_check(m,
-		    MPI_Bcast(text, (int)sizeof(text), MPI_BYTE, bad, m->comm),
-		    "MPI_Bcast");
+		    MPI_Ibcast(text, (int)sizeof(text), MPI_BYTE, bad, m->comm,
+			&q),
+		    "MPI_Ibcast");
+		wm_wait(m, &q, deadline, timeout_s, "MPI_Ibcast", NULL, NULL);
 		rc = (int)all[bad].rc;
 		free(all);
 		/* The same text on every rank, the failing one included. */
@@ -1199,14 +1174,18 @@ weft_mpi_compute(weft_mpi_graph *g, size_t n, const weft_node *targets,
 	if (rc == WEFT_OK)
 		rc = wm_plan_build(g, n, targets, m->size, r.root, opts, &plan,
 		    msg, sizeof(msg));
-	rc = agree_start(m, g, rc, plan.hash, msg);
+	rc = agree_start(m, g, rc, plan.hash, msg,
+	    opts && opts->timeout_s > 0 ? t0 + opts->timeout_s : 0,
+	    opts ? opts->timeout_s : 0);
 	m->epoch++;
 	if (rc != WEFT_OK) {
 		wm_plan_free(&plan);
 		return rc;
 	}
+	if (wm_owners_fit(g) != WEFT_OK)
+		wm_fatal(m, "out of memory starting a compute");
 	for (size_t k = 0; k < plan.nneed; k++)
-		g->nodes[plan.need[k]].planned = plan.owner[plan.need[k]];
+		g->planned[plan.need[k]] = plan.owner[plan.need[k]];
 
 	r.m = m;
 	r.g = g;

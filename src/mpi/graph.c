@@ -1,20 +1,13 @@
 /*
- * weft_mpi_graph: a recorded graph. weft_graph keeps its structure to
- * itself, and a compute across ranks needs it (who consumes what, from
- * which rank), so the calls are recorded here and each rank later builds
- * plain weft graphs of the parts it runs (exec.c).
+ * weft_mpi_graph: a weft_graph and an owner per node. Building goes
+ * straight to the graph (weft_delayed_named); a compute reads it back
+ * through the graph view (plan.c).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpi/mpi_int.h"
-
-#define INDEX_MASK 0xFFFFFFu
-#define MPI_GRAPH_MAX_NODES ((size_t)INDEX_MASK)
-
-static uint32_t graph_serial;
 
 int
 wm_graph_fail(weft_mpi_graph *g, int code, const char *fmt, ...)
@@ -29,20 +22,30 @@ wm_graph_fail(weft_mpi_graph *g, int code, const char *fmt, ...)
 }
 
 weft_mpi_graph *
+wm_graph_wrap(weft_mpi *m, weft_graph *wg, int own)
+{
+	weft_mpi_graph *g = calloc(1, sizeof(*g));
+
+	if (!g) {
+		if (own)
+			weft_graph_free(wg);
+		return NULL;
+	}
+	g->m = m;
+	g->g = wg;
+	g->own = own;
+	return g;
+}
+
+weft_mpi_graph *
 weft_mpi_graph_new(weft_mpi *m)
 {
-	weft_mpi_graph *g;
+	weft_graph *wg;
 
 	if (!m || m->failed)
 		return NULL;
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return NULL;
-	g->m = m;
-	/* Not thread-safe, and need not be: the tag only catches a node of
-	 * one graph passed to another, and a clash merely misses that. */
-	g->tag = (graph_serial++ % 255u) + 1u;
-	return g;
+	wg = weft_graph_new();
+	return wg ? wm_graph_wrap(m, wg, 1) : NULL;
 }
 
 void
@@ -50,97 +53,48 @@ weft_mpi_graph_free(weft_mpi_graph *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->nargs; i++)
-		weft_value_release(&g->args[i].lit);
-	free(g->nodes);
-	free(g->args);
-	free(g->keys);
-	free(g->kmap);
+	if (g->own)
+		weft_graph_free(g->g);
+	free(g->owner);
+	free(g->planned);
 	free(g);
 }
 
 uint32_t
 wm_index(const weft_mpi_graph *g, weft_node n)
 {
-	uint32_t i = n.id & INDEX_MASK;
+	size_t i = g ? weft_node_index(g->g, n) : (size_t)-1;
 
-	if (!g || (n.id >> 24) != g->tag || i == 0 || i > g->n)
-		return WM_NONE;
-	return i - 1;
+	return i >= WM_NONE ? WM_NONE : (uint32_t)i;
 }
 
 weft_node
 wm_node_of(const weft_mpi_graph *g, uint32_t i)
 {
-	return (weft_node) { (g->tag << 24) | (i + 1) };
+	return weft_graph_node(g->g, i);
 }
 
-const char *
-wm_key(const weft_mpi_graph *g, uint32_t i, char *buf, size_t size)
+int
+wm_owners_fit(weft_mpi_graph *g)
 {
-	if (g->nodes[i].key)
-		return g->keys + g->nodes[i].key - 1;
-	snprintf(buf, size, "node-%" PRIu32, i);
-	return buf;
-}
+	size_t n = weft_graph_size(g->g), cap = g->nown;
+	int32_t *o, *p;
 
-/* -- keys ----------------------------------------------------------------- */
-
-static uint64_t
-str_hash(const char *s)
-{
-	return wm_hash_bytes(7, s, strlen(s));
-}
-
-static size_t
-kmap_slot(const weft_mpi_graph *g, const char *key)
-{
-	size_t mask = g->kmap_cap - 1, s = (size_t)str_hash(key) & mask;
-
-	while (g->kmap[s] &&
-	    strcmp(g->keys + g->nodes[g->kmap[s] - 1].key - 1, key) != 0)
-		s = (s + 1) & mask;
-	return s;
-}
-
-static int
-kmap_grow(weft_mpi_graph *g)
-{
-	size_t ncap = g->kmap_cap ? g->kmap_cap * 2 : 64;
-	uint32_t *old = g->kmap;
-	size_t ocap = g->kmap_cap;
-
-	if ((g->nkeys + 1) * 2 <= g->kmap_cap)
+	if (n <= g->nown)
 		return WEFT_OK;
-	g->kmap = calloc(ncap, sizeof(*g->kmap));
-	if (!g->kmap) {
-		g->kmap = old;
+	while (cap < n)
+		cap = cap ? cap * 2 : 64;
+	o = realloc(g->owner, cap * sizeof(*o));
+	if (!o)
 		return WEFT_ENOMEM;
-	}
-	g->kmap_cap = ncap;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i])
-			g->kmap[kmap_slot(g, g->keys + g->nodes[old[i] - 1].key -
-				     1)] = old[i];
-	free(old);
-	return WEFT_OK;
-}
-
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t nc = *cap ? *cap : 16;
-	void *np;
-
-	if (need <= *cap)
-		return WEFT_OK;
-	while (nc < need)
-		nc *= 2;
-	np = realloc(*p, nc * size);
-	if (!np)
+	g->owner = o;
+	p = realloc(g->planned, cap * sizeof(*p));
+	if (!p)
 		return WEFT_ENOMEM;
-	*p = np;
-	*cap = nc;
+	g->planned = p;
+	for (size_t i = g->nown; i < cap; i++)
+		g->owner[i] = g->planned[i] = -1;
+	g->nown = cap;
 	return WEFT_OK;
 }
 
@@ -150,108 +104,28 @@ static void
 release_lits(size_t nargs, const weft_arg *args)
 {
 	for (size_t i = 0; args && i < nargs; i++)
-		if (args[i].kind == 2) {
-			weft_value v = args[i].lit;
+		if (!weft_arg_is_ref(&args[i])) {
+			weft_value v = weft_arg_value(&args[i]);
 			weft_value_release(&v);
 		}
-}
-
-static int
-check_args(weft_mpi_graph *g, weft_fn fn, size_t nargs, const weft_arg *args)
-{
-	if (!fn)
-		return wm_graph_fail(
-		    g, WEFT_EINVAL, "delayed: the function is NULL");
-	if (nargs && !args)
-		return wm_graph_fail(g, WEFT_EINVAL,
-		    "delayed: %zu arguments but the array is NULL", nargs);
-	if (g->n >= MPI_GRAPH_MAX_NODES - 1)
-		return wm_graph_fail(g, WEFT_ENOMEM,
-		    "delayed: the graph is full (%zu nodes)", g->n);
-	if (nargs > UINT32_MAX / 2 || g->nargs + nargs > UINT32_MAX / 2)
-		return wm_graph_fail(g, WEFT_ENOMEM,
-		    "delayed: too many arguments in the graph");
-	for (size_t i = 0; i < nargs; i++) {
-		/* weft_arg's kind: 1 ref, 2 literal (weft/graph.h) */
-		if (args[i].kind == 2)
-			continue;
-		if (args[i].kind != 1)
-			return wm_graph_fail(g, WEFT_EINVAL,
-			    "delayed: argument %zu is not a weft_ref() or "
-			    "weft_lit()",
-			    i);
-		if (!weft_node_ok(args[i].node) && g->errcode != WEFT_OK)
-			return g->errcode; /* keep the root cause */
-		if (wm_index(g, args[i].node) == WM_NONE)
-			return wm_graph_fail(g, WEFT_EINVAL,
-			    "delayed: argument %zu refers to %s", i,
-			    weft_node_ok(args[i].node)
-				? "a node of another graph"
-				: "WEFT_NODE_NONE (an earlier delayed call "
-				  "failed?)");
-	}
-	return WEFT_OK;
 }
 
 weft_node
 weft_mpi_delayed_named(weft_mpi_graph *g, const char *key, weft_fn fn,
     size_t nargs, const weft_arg *args)
 {
-	struct wm_node *nd;
-	size_t kl = key ? strlen(key) + 1 : 0;
-	int rc;
+	weft_node n;
 
 	if (!g) {
 		release_lits(nargs, args);
 		return WEFT_NODE_NONE;
 	}
-	rc = check_args(g, fn, nargs, args);
-	if (rc == WEFT_OK && key) {
-		if (kmap_grow(g) != WEFT_OK ||
-		    grow((void **)&g->keys, &g->keys_cap, g->keys_len + kl, 1))
-			rc = wm_graph_fail(g, WEFT_ENOMEM,
-			    "delayed: out of memory for key '%s'", key);
-		else if (g->kmap[kmap_slot(g, key)])
-			rc = wm_graph_fail(g, WEFT_EINVAL,
-			    "delayed: key '%s' already names a node", key);
-	}
-	if (rc == WEFT_OK &&
-	    (grow((void **)&g->nodes, &g->cap, g->n + 1, sizeof(*g->nodes)) ||
-		grow((void **)&g->args, &g->capargs, g->nargs + nargs,
-		    sizeof(*g->args))))
-		rc = wm_graph_fail(g, WEFT_ENOMEM, "delayed: out of memory");
-	if (rc != WEFT_OK) {
-		release_lits(nargs, args);
-		return WEFT_NODE_NONE;
-	}
-	nd = &g->nodes[g->n];
-	nd->fn = fn;
-	nd->arg0 = (uint32_t)g->nargs;
-	nd->nargs = (uint32_t)nargs;
-	nd->key = 0;
-	nd->owner = -1;
-	nd->planned = -1;
-	for (size_t i = 0; i < nargs; i++) {
-		struct wm_arg *a = &g->args[g->nargs++];
-		if (args[i].kind == 2) {
-			a->ref = 0;
-			a->lit = args[i].lit;
-		} else {
-			a->ref = wm_index(g, args[i].node) + 1;
-			a->lit = weft_nil();
-		}
-	}
-	if (key) {
-		memcpy(g->keys + g->keys_len, key, kl);
-		nd->key = (uint32_t)g->keys_len + 1;
-		g->keys_len += kl;
-		g->n++;
-		g->kmap[kmap_slot(g, key)] = (uint32_t)g->n;
-		g->nkeys++;
-	} else {
-		g->n++;
-	}
-	return wm_node_of(g, (uint32_t)g->n - 1);
+	/* The graph takes the literals, also on failure. */
+	n = weft_delayed_named(g->g, key, fn, nargs, args);
+	if (!weft_node_ok(n))
+		wm_graph_fail(g, weft_graph_errcode(g->g), "%s",
+		    weft_graph_error(g->g));
+	return n;
 }
 
 weft_node
@@ -296,7 +170,7 @@ weft_mpi_call(weft_mpi_graph *g, const char *key, const char *fname,
 	return weft_mpi_delayed_named(g, key, f->fn, nargs, args);
 }
 
-/* -- queries ----------------------------------------------------------------- */
+/* -- owners and queries ------------------------------------------------------ */
 
 int
 weft_mpi_set_owner(weft_mpi_graph *g, weft_node n, int rank)
@@ -310,7 +184,9 @@ weft_mpi_set_owner(weft_mpi_graph *g, weft_node n, int rank)
 		return wm_graph_fail(g, WEFT_EINVAL,
 		    "set_owner: rank %d is out of range (%d ranks)", rank,
 		    g->m->size);
-	g->nodes[i].owner = rank;
+	if (wm_owners_fit(g) != WEFT_OK)
+		return wm_graph_fail(g, WEFT_ENOMEM, "set_owner: out of memory");
+	g->owner[i] = rank;
 	return WEFT_OK;
 }
 
@@ -319,55 +195,39 @@ weft_mpi_owner(const weft_mpi_graph *g, weft_node n)
 {
 	uint32_t i = wm_index(g, n);
 
-	if (i == WM_NONE)
+	if (i == WM_NONE || i >= g->nown)
 		return -1;
-	return g->nodes[i].planned >= 0 ? g->nodes[i].planned
-					: g->nodes[i].owner;
+	return g->planned[i] >= 0 ? g->planned[i] : g->owner[i];
 }
 
 size_t
 weft_mpi_graph_size(const weft_mpi_graph *g)
 {
-	return g ? g->n : 0;
+	return g ? weft_graph_size(g->g) : 0;
 }
 
 weft_node
 weft_mpi_graph_find(const weft_mpi_graph *g, const char *key)
 {
-	char *end;
-	unsigned long v;
-
-	if (!g || !key)
-		return WEFT_NODE_NONE;
-	if (g->kmap_cap) {
-		size_t s = kmap_slot(g, key);
-		if (g->kmap[s])
-			return wm_node_of(g, g->kmap[s] - 1);
-	}
-	if (strncmp(key, "node-", 5) != 0 || key[5] < '0' || key[5] > '9')
-		return WEFT_NODE_NONE;
-	v = strtoul(key + 5, &end, 10);
-	if (*end || v >= g->n || g->nodes[v].key)
-		return WEFT_NODE_NONE;
-	return wm_node_of(g, (uint32_t)v);
+	return g && key ? weft_graph_find(g->g, key) : WEFT_NODE_NONE;
 }
 
 const char *
 weft_mpi_node_key(const weft_mpi_graph *g, weft_node n, char *buf, size_t size)
 {
-	uint32_t i = wm_index(g, n);
-
 	if (!buf || size == 0)
 		return buf;
-	if (i == WM_NONE) {
+	if (!g) {
 		snprintf(buf, size, "?");
 		return buf;
 	}
-	if (g->nodes[i].key)
-		snprintf(buf, size, "%s", g->keys + g->nodes[i].key - 1);
-	else
-		snprintf(buf, size, "node-%" PRIu32, i);
-	return buf;
+	return weft_node_key(g->g, n, buf, size);
+}
+
+weft_graph *
+weft_mpi_graph_weft(const weft_mpi_graph *g)
+{
+	return g ? g->g : NULL;
 }
 
 const char *

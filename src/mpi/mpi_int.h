@@ -53,49 +53,52 @@ int32_t wm_fn_index(const weft_mpi *m, weft_fn fn);
 /* The registered PTR type called `name`, or NULL. */
 const weft_mpi_type *wm_type_find(const weft_mpi *m, const char *name);
 void wm_set_err(weft_mpi *m, const char *fmt, ...) WEFT_PRINTF(2, 3);
-/* A fatal runtime condition: one line on stderr, then MPI_Abort. */
+/* A fatal runtime condition: one line on stderr, then MPI_Abort with
+ * WEFT_MPI_EXIT_FATAL. */
 void wm_fatal(weft_mpi *m, const char *fmt, ...) WEFT_PRINTF(2, 3);
+/* The same with WEFT_MPI_EXIT_TIMEOUT, when `deadline` (wm_now() time,
+ * 0 = none) has passed: a compute that ran past its timeout_s. */
+void wm_deadline(weft_mpi *m, double deadline, double timeout_s);
+/* Waits for a non-blocking collective, under the deadline. `idle`, when
+ * not NULL, is called between tests (it keeps sends moving) and returns
+ * nonzero when it did something. */
+void wm_wait(weft_mpi *m, MPI_Request *q, double deadline, double timeout_s,
+    const char *what, int (*idle)(void *), void *ud);
 /* Checks the return code of an MPI call; fatal unless MPI_SUCCESS. */
 void wm_check(weft_mpi *m, int mpirc, const char *what);
 double wm_now(void);
+/* Grows array *p of *cap items of `size` bytes to hold `need`. 0, or -1
+ * when out of memory (the array is unchanged). */
+int wm_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* -- the graph ------------------------------------------------------------- */
 
-struct wm_node {
-	weft_fn fn;
-	uint32_t arg0, nargs;
-	uint32_t key;	 /* offset + 1 into the key text, 0 when unnamed */
-	int32_t owner;	 /* explicit owner, -1 when none */
-	int32_t planned; /* owner in the last compute that needed it */
-};
-
-struct wm_arg {
-	uint32_t ref; /* node index + 1; 0 for a literal */
-	weft_value lit;
-};
-
+/*
+ * A weft_mpi_graph is a plain weft_graph plus what only a distributed
+ * compute needs: an explicit owner per node. Its structure is read through
+ * the graph view of weft/graph.h (weft_node_view_get, weft_node_arg), never
+ * recorded a second time.
+ */
 struct weft_mpi_graph {
 	weft_mpi *m;
-	uint32_t tag; /* high byte of every node id of this graph */
-	struct wm_node *nodes;
-	size_t n, cap;
-	struct wm_arg *args;
-	size_t nargs, capargs;
-	char *keys;
-	size_t keys_len, keys_cap;
-	uint32_t *kmap; /* open addressing: node index + 1, 0 = empty */
-	size_t kmap_cap, nkeys;
+	weft_graph *g;	  /* the graph */
+	int own;	  /* 1: freed with this; 0: a spec's (borrowed) */
+	int32_t *owner;	  /* [nown]: explicit owner per node, -1 none */
+	int32_t *planned; /* [nown]: owner in the last compute needing it */
+	size_t nown;
 	int errcode;
 	char err[WM_ERRMAX];
 	weft_mpi_stats stats;
 };
 
+/* A graph of m over `g` (taken, or borrowed when own is 0); NULL when out
+ * of memory. */
+weft_mpi_graph *wm_graph_wrap(weft_mpi *m, weft_graph *g, int own);
 /* Index of node n in g, or WM_NONE. */
 uint32_t wm_index(const weft_mpi_graph *g, weft_node n);
 weft_node wm_node_of(const weft_mpi_graph *g, uint32_t i);
-/* The key of node i: its name or "node-<i>" (in buf). */
-const char *wm_key(const weft_mpi_graph *g, uint32_t i, char *buf,
-    size_t size);
+/* Grows owner/planned to cover the graph's nodes. WEFT_OK or ENOMEM. */
+int wm_owners_fit(weft_mpi_graph *g);
 int wm_graph_fail(weft_mpi_graph *g, int code, const char *fmt, ...)
     WEFT_PRINTF(3, 4);
 
@@ -106,8 +109,23 @@ uint64_t wm_hash_value(uint64_t h, weft_value v, unsigned depth);
 
 /* -- the plan of one compute (plan.c) --------------------------------------- */
 
+/* One node as the graph view shows it, and its arguments: read once per
+ * compute into flat arrays, which the plan and the waves walk. */
+struct wm_node {
+	weft_fn fn;
+	uint32_t arg0, nargs;
+	const char *key; /* borrowed from the graph; NULL when unnamed */
+};
+
+struct wm_arg {
+	uint32_t ref;	 /* node index + 1; 0 for a literal */
+	weft_value lit;	 /* borrowed from the graph */
+};
+
 typedef struct wm_plan {
 	uint32_t n;	   /* graph size when planned */
+	struct wm_node *nodes; /* [n] */
+	struct wm_arg *args;
 	uint32_t *need;	   /* needed node indices, ascending */
 	size_t nneed;
 	uint8_t *isneed;   /* [n] */
@@ -129,6 +147,8 @@ int wm_plan_build(const weft_mpi_graph *g, size_t n, const weft_node *targets,
     int nranks, int root, const weft_mpi_compute_opts *o, wm_plan *p,
     char *err, size_t errsize);
 void wm_plan_free(wm_plan *p);
+/* The key of node i: its name, or "node-<i>" written into buf. */
+const char *wm_key(const wm_plan *p, uint32_t i, char *buf, size_t size);
 
 /* -- values on the wire (wire.c) -------------------------------------------- */
 
@@ -172,10 +192,5 @@ void wm_out_free(wm_out *o);
 /* Rebuilds a value from a packed payload. */
 int wm_unpack(const weft_mpi *m, const unsigned char *p, size_t len,
     weft_value *out, char *err, size_t errsize);
-
-/* -- graph files (spec.c) --------------------------------------------------- */
-
-int wm_spec_eval(
-    weft_ctx *ctx, size_t nargs, const weft_value *args, weft_value *out);
 
 #endif

@@ -13,6 +13,8 @@
 void
 wm_plan_free(wm_plan *p)
 {
+	free(p->nodes);
+	free(p->args);
 	free(p->need);
 	free(p->isneed);
 	free(p->owner);
@@ -31,12 +33,60 @@ nomem(char *err, size_t errsize)
 	return WEFT_ENOMEM;
 }
 
+const char *
+wm_key(const wm_plan *p, uint32_t i, char *buf, size_t size)
+{
+	if (p->nodes[i].key)
+		return p->nodes[i].key;
+	snprintf(buf, size, "node-%lu", (unsigned long)i);
+	return buf;
+}
+
+/* The graph as its view shows it, in flat arrays (literals and keys
+ * borrowed: nothing changes the graph while a compute runs). */
+static int
+snapshot(const weft_mpi_graph *g, wm_plan *p)
+{
+	size_t nargs = 0, at = 0;
+	weft_node_view v;
+	weft_arg a;
+
+	p->nodes = malloc((p->n ? p->n : 1) * sizeof(*p->nodes));
+	if (!p->nodes)
+		return WEFT_ENOMEM;
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (weft_node_view_get(g->g, weft_graph_node(g->g, i), &v) !=
+			WEFT_OK ||
+		    v.nargs > UINT32_MAX - nargs)
+			return WEFT_ENOMEM;
+		p->nodes[i].fn = v.fn;
+		p->nodes[i].arg0 = (uint32_t)nargs;
+		p->nodes[i].nargs = (uint32_t)v.nargs;
+		p->nodes[i].key = v.key;
+		nargs += v.nargs;
+	}
+	p->args = malloc((nargs ? nargs : 1) * sizeof(*p->args));
+	if (!p->args)
+		return WEFT_ENOMEM;
+	for (uint32_t i = 0; i < p->n; i++) {
+		weft_node n = weft_graph_node(g->g, i);
+		for (uint32_t k = 0; k < p->nodes[i].nargs; k++, at++) {
+			weft_node_arg(g->g, n, k, &a);
+			p->args[at].ref = weft_arg_is_ref(&a)
+			    ? (uint32_t)weft_node_index(g->g, weft_arg_node(&a)) + 1
+			    : 0;
+			p->args[at].lit = weft_arg_value(&a);
+		}
+	}
+	return WEFT_OK;
+}
+
 /* Marks what the targets need. A node refers only to nodes made before
  * it, so one backward sweep from the last target marks every ancestor:
  * sequential memory, where a walk along the edges would jump across the
  * graph at every step. */
 static int
-cull(const weft_mpi_graph *g, wm_plan *p)
+cull(wm_plan *p)
 {
 	uint32_t top = 0;
 
@@ -46,11 +96,11 @@ cull(const weft_mpi_graph *g, wm_plan *p)
 			top = p->tidx[t] + 1;
 	}
 	for (uint32_t i = top; i-- > 0;) {
-		const struct wm_node *nd = &g->nodes[i];
+		const struct wm_node *nd = &p->nodes[i];
 		if (!p->isneed[i])
 			continue;
 		for (uint32_t a = 0; a < nd->nargs; a++) {
-			uint32_t r = g->args[nd->arg0 + a].ref;
+			uint32_t r = p->args[nd->arg0 + a].ref;
 			if (r)
 				p->isneed[r - 1] = 1;
 		}
@@ -60,7 +110,7 @@ cull(const weft_mpi_graph *g, wm_plan *p)
 
 /* Distinct inputs (CSR over node indices) and, reversed, consumers. */
 static int
-wire(const weft_mpi_graph *g, wm_plan *p)
+wire(wm_plan *p)
 {
 	uint32_t n = p->n, *stamp = NULL, *fill = NULL;
 	size_t nin = 0;
@@ -76,9 +126,9 @@ wire(const weft_mpi_graph *g, wm_plan *p)
 	/* Pass 1: count distinct inputs. */
 	for (size_t k = 0; k < p->nneed; k++) {
 		uint32_t i = p->need[k];
-		const struct wm_node *nd = &g->nodes[i];
+		const struct wm_node *nd = &p->nodes[i];
 		for (uint32_t a = 0; a < nd->nargs; a++) {
-			uint32_t r = g->args[nd->arg0 + a].ref;
+			uint32_t r = p->args[nd->arg0 + a].ref;
 			if (r && stamp[r - 1] != i) {
 				stamp[r - 1] = i;
 				p->in_off[i + 1]++;
@@ -103,9 +153,9 @@ wire(const weft_mpi_graph *g, wm_plan *p)
 	 * order (need[] is ascending). */
 	for (size_t k = 0; k < p->nneed; k++) {
 		uint32_t i = p->need[k], at = p->in_off[i];
-		const struct wm_node *nd = &g->nodes[i];
+		const struct wm_node *nd = &p->nodes[i];
 		for (uint32_t a = 0; a < nd->nargs; a++) {
-			uint32_t r = g->args[nd->arg0 + a].ref;
+			uint32_t r = p->args[nd->arg0 + a].ref;
 			if (r && stamp[r - 1] != i) {
 				stamp[r - 1] = i;
 				p->in[at++] = r - 1;
@@ -149,15 +199,15 @@ assign(const weft_mpi_graph *g, wm_plan *p, int nranks,
 	/* Explicit owners, then the hook. */
 	for (size_t k = 0; k < p->nneed; k++) {
 		uint32_t i = p->need[k];
-		int r = g->nodes[i].owner;
+		int r = i < g->nown ? g->owner[i] : -1;
 		if (r < 0 && o && o->rank_of) {
-			r = o->rank_of(o->rank_of_ud, wm_key(g, i, kb, sizeof(kb)),
+			r = o->rank_of(o->rank_of_ud, wm_key(p, i, kb, sizeof(kb)),
 			    wm_node_of(g, i), nranks);
 			if (r != WEFT_MPI_ANY && (r < 0 || r >= nranks)) {
 				snprintf(err, errsize,
 				    "compute: rank_of gave rank %d for node "
 				    "'%s' (%d ranks)",
-				    r, wm_key(g, i, kb, sizeof(kb)), nranks);
+				    r, wm_key(p, i, kb, sizeof(kb)), nranks);
 				rc = WEFT_EINVAL;
 				goto out;
 			}
@@ -231,17 +281,15 @@ plan_hash(const weft_mpi_graph *g, const wm_plan *p, int nranks, int root)
 	h = wm_hash_u64(h, (uint64_t)(int64_t)root);
 	for (size_t k = 0; k < p->nneed; k++) {
 		uint32_t i = p->need[k];
-		const struct wm_node *nd = &g->nodes[i];
+		const struct wm_node *nd = &p->nodes[i];
 		h = wm_hash_u64(h, i);
 		h = wm_hash_u64(h, (uint64_t)(int64_t)wm_fn_index(g->m, nd->fn));
 		h = wm_hash_u64(h, nd->nargs);
 		h = wm_hash_u64(h, (uint64_t)(int64_t)p->owner[i]);
-		if (nd->key) {
-			const char *key = g->keys + nd->key - 1;
-			h = wm_hash_bytes(h, key, strlen(key));
-		}
+		if (nd->key)
+			h = wm_hash_bytes(h, nd->key, strlen(nd->key));
 		for (uint32_t a = 0; a < nd->nargs; a++) {
-			const struct wm_arg *ar = &g->args[nd->arg0 + a];
+			const struct wm_arg *ar = &p->args[nd->arg0 + a];
 			h = ar->ref ? wm_hash_u64(h, ar->ref)
 				    : wm_hash_value(h, ar->lit, 0);
 		}
@@ -259,7 +307,11 @@ wm_plan_build(const weft_mpi_graph *g, size_t n, const weft_node *targets,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	p->n = (uint32_t)g->n;
+	if (weft_graph_size(g->g) >= WM_NONE) {
+		snprintf(err, errsize, "compute: too many nodes");
+		return WEFT_EINVAL;
+	}
+	p->n = (uint32_t)weft_graph_size(g->g);
 	p->ntargets = n;
 	p->tidx = malloc((n ? n : 1) * sizeof(*p->tidx));
 	p->isneed = calloc(p->n ? p->n : 1, 1);
@@ -275,7 +327,7 @@ wm_plan_build(const weft_mpi_graph *g, size_t n, const weft_node *targets,
 			return WEFT_EINVAL;
 		}
 	}
-	if (cull(g, p) != WEFT_OK)
+	if (snapshot(g, p) != WEFT_OK || cull(p) != WEFT_OK)
 		return nomem(err, errsize);
 	for (uint32_t i = 0; i < p->n; i++)
 		p->nneed += p->isneed[i];
@@ -286,7 +338,7 @@ wm_plan_build(const weft_mpi_graph *g, size_t n, const weft_node *targets,
 	for (uint32_t i = 0; i < p->n; i++)
 		if (p->isneed[i])
 			p->need[p->nneed++] = i;
-	if (wire(g, p) != WEFT_OK)
+	if (wire(p) != WEFT_OK)
 		return nomem(err, errsize);
 	rc = assign(g, p, nranks, o, err, errsize);
 	if (rc != WEFT_OK)

@@ -313,7 +313,12 @@ check_opts(struct loader *L, const weft_spec_opts *o)
 	if (o->ntargets && !o->targets)
 		return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 		    "options: ntargets without targets");
+	if (o->nkey_fields && !o->key_fields)
+		return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
+		    "options: nkey_fields without key_fields");
 	L->flags = o->flags;
+	L->key_fields = o->key_fields;
+	L->nkey_fields = o->nkey_fields;
 	if (o->max_keys)
 		L->max_keys = o->max_keys;
 	if (L->max_keys > WEFT_MAX_NODES)
@@ -346,7 +351,8 @@ load(const char *path, const char *data, size_t len, const char *name,
 	if (!L.s)
 		return nomem(&L);
 	L.s->reg = reg;
-	rc = check_opts(&L, o);
+	L.s->name = weft__strdup(name);
+	rc = L.s->name ? check_opts(&L, o) : nomem(&L);
 	if (rc == WEFT_OK && path)
 		rc = weft__spec_read_file(&L, path,
 		    o && o->max_bytes ? o->max_bytes
@@ -441,6 +447,10 @@ weft_spec_free(weft_spec *s)
 	weft__free(s->targets);
 	weft__free(s->target_keys);
 	weft__free(s->funcs);
+	for (size_t i = 0; i < s->nfields; i++)
+		weft_value_release(&s->fields[i].v);
+	weft__free(s->fields);
+	weft__free(s->name);
 	weft__spec_arena_free(&s->arena);
 	weft__free(s);
 }
@@ -479,6 +489,37 @@ const char *
 weft_spec_warning(const weft_spec *s, size_t i)
 {
 	return s && i < s->nwarnings ? s->warnings[i] : NULL;
+}
+
+int
+weft_spec_key_field(const weft_spec *s, const char *key, const char *field,
+    weft_value *out, unsigned *line, unsigned *column)
+{
+	size_t k;
+
+	if (!s || !key || !field || !out)
+		return WEFT_EINVAL;
+	k = weft__spec_find_key(s, key, strlen(key));
+	if (k == SPEC_NONE)
+		return WEFT_ENOTFOUND;
+	for (uint32_t i = 0; i < s->keys[k].nfields; i++) {
+		const struct spec_field *f = &s->fields[s->keys[k].field0 + i];
+		if (strcmp(f->name, field) != 0)
+			continue;
+		*out = f->v;
+		if (line)
+			*line = f->line;
+		if (column)
+			*column = f->col;
+		return WEFT_OK;
+	}
+	return WEFT_ENOTFOUND;
+}
+
+const char *
+weft_spec_name(const weft_spec *s)
+{
+	return s && s->name ? s->name : "";
 }
 
 int

@@ -223,26 +223,109 @@ json_kind(const json_t *v)
 	}
 }
 
-/* The closest key to `name`, for "did you mean"; NULL when none is close or
- * the graph is too large to search on an error path. */
-static const char *
-suggest_key(struct loader *L, const char *name)
+/* Whether `a` and `b` differ only in letter case or surrounding blanks
+ * ("Total", "total "): worth suggesting however short the name. */
+static int
+same_but_case(const char *a, const char *b)
 {
-	const char *best = NULL;
-	size_t bestd = (size_t)-1, len = strlen(name);
+	while (*a == ' ' || *a == '\t')
+		a++;
+	while (*b == ' ' || *b == '\t')
+		b++;
+	for (; *a && *b; a++, b++) {
+		char x = *a, y = *b;
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			break;
+	}
+	while (*a == ' ' || *a == '\t')
+		a++;
+	while (*b == ' ' || *b == '\t')
+		b++;
+	return !*a && !*b;
+}
 
+/* Whether b is a with two neighbouring characters swapped. */
+static int
+swapped(const char *a, const char *b)
+{
+	size_t i = 0;
+
+	while (a[i] && a[i] == b[i])
+		i++;
+	return a[i] && a[i + 1] && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+	    strcmp(a + i + 2, b + i + 2) == 0;
+}
+
+/*
+ * " (did you mean 'x'?)", " (did you mean 'x' or 'y'?)" (keys equally
+ * close: naming one would be a guess), or "" when no key is close enough
+ * for `name` to be a typo of it. A one- or two-letter name is close to
+ * every other short name, so it only matches a key that differs in letter
+ * case or blanks, or by one letter more or less. Skipped on graphs too large to search on an error path.
+ */
+static const char *
+key_hint(struct loader *L, const char *name, char *buf, size_t size)
+{
+	const char *best[3] = { NULL, NULL, NULL };
+	size_t bestd = (size_t)-1, nbest = 0, len = strlen(name);
+	size_t most = len <= 2 ? 0 : weft__typo_distance(len);
+
+	buf[0] = '\0';
 	if (L->s->nkeys > 20000)
-		return NULL;
+		return buf;
 	for (size_t i = 0; i < L->s->nkeys; i++) {
-		size_t d = weft__edit_distance(name, L->s->keys[i].name);
+		const char *k = L->s->keys[i].name;
+		int cased = same_but_case(name, k);
+		size_t d = cased ? 1 : weft__edit_distance(name, k);
+		/* For short names, only a letter doubled or dropped ('xx'
+		 * for 'x') or two swapped ('yx' for 'xy'): 'c' for 'a' is
+		 * no typo. */
+		int close = cased || d <= most ||
+		    (most == 0 && d == 1 &&
+			(strlen(k) != len || swapped(name, k)));
+		if (strcmp(name, k) == 0 || !close)
+			continue;
 		if (d < bestd) {
 			bestd = d;
-			best = L->s->keys[i].name;
+			nbest = 0;
 		}
+		if (d == bestd && nbest < 3)
+			best[nbest++] = k;
+		else if (d == bestd)
+			nbest++;
 	}
-	return best && bestd > 0 && bestd <= weft__typo_distance(len)
-	    ? best
-	    : NULL;
+	if (nbest == 1)
+		snprintf(buf, size, " (did you mean '%s'?)", best[0]);
+	else if (nbest == 2)
+		snprintf(buf, size, " (did you mean '%s' or '%s'?)", best[0],
+		    best[1]);
+	else if (nbest == 3)
+		snprintf(buf, size, " (did you mean '%s', '%s' or '%s'?)",
+		    best[0], best[1], best[2]);
+	return buf;
+}
+
+/* For a target that is no key and no typo of one, in a small graph: the
+ * keys there are, which is what the user needs to pick from. */
+static const char *
+keys_hint(struct loader *L, const char *name, char *buf, size_t size)
+{
+	size_t at;
+
+	if (*key_hint(L, name, buf, size) || L->s->nkeys == 0 ||
+	    L->s->nkeys > 8)
+		return buf;
+	at = (size_t)snprintf(buf, size, " (the keys are");
+	for (size_t i = 0; i < L->s->nkeys && at < size; i++)
+		at += (size_t)snprintf(buf + at, size - at, "%s '%s'",
+		    i ? "," : ":", L->s->keys[i].name);
+	if (at < size)
+		snprintf(buf + at, size - at, ")");
+	return buf;
 }
 
 /* " (did you mean 'x'?)" or "". */
@@ -450,6 +533,31 @@ unknown_fn(struct loader *L, const char *name, size_t pe, int compact)
 		    : "");
 }
 
+/* Argument i of f (expression x, JSON j at entry pe), for a function that
+ * takes numbers only: a literal that is no number would fail the run for
+ * sure, so the reader refuses it now, and `weft check` agrees with `weft
+ * run`. A string that is not a key is the common case (a misspelt key). */
+static int
+number_arg(struct loader *L, const weft_func_info *f, size_t i,
+    const spec_expr *x, const json_t *j, size_t pe)
+{
+	weft_type t = x->kind == X_LIT ? weft_type_of(x->lit) : WEFT_INT;
+	char dym[400];
+
+	if (t == WEFT_INT || t == WEFT_FLOAT || t == WEFT_BOOL)
+		return WEFT_OK;
+	if (t == WEFT_STR && json_is_string(j))
+		return weft__spec_fail(L, WEFT_ETYPE, pe, L->cur,
+		    "'%s' is not a key, and function '%s' takes numbers: "
+		    "argument %zu would be a string (in key '%s')%s",
+		    weft_as_str(x->lit), f->name, i + 1,
+		    L->s->keys[L->cur].name,
+		    key_hint(L, weft_as_str(x->lit), dym, sizeof(dym)));
+	return weft__spec_fail(L, WEFT_ETYPE, pe, L->cur,
+	    "function '%s' takes numbers: argument %zu is a %s (in key '%s')",
+	    f->name, i + 1, weft_type_name(t), L->s->keys[L->cur].name);
+}
+
 /* A call of f with the computations v[from..] as arguments. */
 static int
 compile_call(struct loader *L, const weft_func_info *f, const json_t *v,
@@ -468,6 +576,9 @@ compile_call(struct loader *L, const weft_func_info *f, const json_t *v,
 	for (size_t i = 0; i < n; i++) {
 		rc = compile(L, json_array_get(v, from + i), ce, depth + 1,
 		    &e->kids[i]);
+		if (rc == WEFT_OK && (f->flags & WEFT_FUNC_NUMBERS))
+			rc = number_arg(L, f, i, e->kids[i],
+			    json_array_get(v, from + i), ce);
 		if (rc != WEFT_OK)
 			return rc;
 		ce = weft__spec_pos_next(&L->px, ce);
@@ -502,8 +613,67 @@ member_pos(struct loader *L, const json_t *v, size_t pe, const char *field)
 	return member_pos_of(L, v, pe, field, 0);
 }
 
+/* The caller's name for extra field `k` (weft_spec_opts.key_fields), or
+ * NULL when it is not one. */
+static const char *
+extra_field(const struct loader *L, const char *k)
+{
+	/* "rank": the rank that runs the key under weft-mpi. Part of the
+	 * format, so that one file runs with and without MPI alike. */
+	static const char rank[] = "rank";
+
+	if (strcmp(k, rank) == 0)
+		return rank;
+	for (size_t i = 0; i < L->nkey_fields; i++)
+		if (L->key_fields[i] && strcmp(L->key_fields[i], k) == 0)
+			return L->key_fields[i];
+	return NULL;
+}
+
+/* Keeps the extra fields of the key being compiled (its top-level
+ * explicit form, v at entry pe): their values as literals. */
+static int
+keep_fields(struct loader *L, const json_t *v, size_t pe)
+{
+	struct weft_spec *s = L->s;
+	spec_key *key = &s->keys[L->cur];
+	const char *k;
+	json_t *m;
+
+	key->field0 = (uint32_t)s->nfields;
+	json_object_foreach((json_t *)v, k, m)
+	{
+		const char *name = extra_field(L, k);
+		size_t fe = member_pos(L, v, pe, k), off;
+		struct spec_field *f;
+		weft_value val;
+		int rc;
+		if (!name)
+			continue;
+		rc = json_literal(L, m, fe, &val);
+		if (rc != WEFT_OK)
+			return rc;
+		if (weft__grow((void **)&s->fields, &s->capfields,
+			s->nfields + 1, sizeof(*s->fields))) {
+			weft_value_release(&val);
+			return nomem(L);
+		}
+		f = &s->fields[s->nfields++];
+		f->name = name;
+		f->v = val;
+		f->line = f->col = 0;
+		off = weft__spec_pos_off(&L->px, fe);
+		if (off != SPEC_NONE)
+			weft__spec_line_col(L->text, L->len, off, &f->line,
+			    &f->col);
+		key->nfields++;
+	}
+	return WEFT_OK;
+}
+
 /* The explicit form: {"lit": V}, {"ref": K}, {"list": [...]},
- * {"fn": F, "args": [...]}. */
+ * {"fn": F, "args": [...]}; at the top of a key, with the caller's extra
+ * fields too. */
 static int
 compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
     spec_expr **out)
@@ -532,7 +702,8 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 	json_object_foreach((json_t *)v, k, m)
 	{
 		if (strcmp(k, "lit") && strcmp(k, "ref") && strcmp(k, "list") &&
-		    strcmp(k, "fn") && strcmp(k, "args"))
+		    strcmp(k, "fn") && strcmp(k, "args") &&
+		    !(depth == 0 && extra_field(L, k)))
 			return weft__spec_fail(L, WEFT_EPARSE,
 			    member_pos_of(L, v, pe, k, 1), kname,
 			    "unknown field '%s' in an explicit computation "
@@ -550,6 +721,11 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		return weft__spec_fail(L, WEFT_EPARSE,
 		    member_pos_of(L, v, pe, "args", 1), kname,
 		    "'args' without 'fn' (in key '%s')", name);
+	if (depth == 0) {
+		int rc = keep_fields(L, v, pe);
+		if (rc != WEFT_OK)
+			return rc;
+	}
 
 	if (strcmp(form, "lit") == 0) {
 		weft_value lit;
@@ -560,7 +736,7 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 	if (strcmp(form, "ref") == 0) {
 		json_t *r = json_object_get(v, "ref");
 		size_t rp = member_pos(L, v, pe, "ref"), ki;
-		char dym[160];
+		char dym[400];
 		if (!json_is_string(r))
 			return weft__spec_fail(L, WEFT_ETYPE, rp, kname,
 			    "'ref' is %s, not a key (in key '%s')",
@@ -571,8 +747,7 @@ compile_object(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 			return weft__spec_fail(L, WEFT_ENOTFOUND, rp, kname,
 			    "key '%s' refers to a missing key '%s'%s", name,
 			    json_string_value(r),
-			    did_you_mean(dym, sizeof(dym),
-				suggest_key(L, json_string_value(r))));
+			    key_hint(L, json_string_value(r), dym, sizeof(dym)));
 		return ref_expr(L, ki, out);
 	}
 	if (strcmp(form, "list") == 0) {
@@ -636,13 +811,12 @@ compile(struct loader *L, const json_t *v, size_t pe, unsigned depth,
 		if (k != SPEC_NONE)
 			return ref_expr(L, k, out);
 		if (L->flags & WEFT_SPEC_STRICT) {
-			char dym[160];
+			char dym[400];
 			return weft__spec_fail(L, WEFT_ENOTFOUND, pe, L->cur,
 			    "'%s' is not a key (in key '%s'; --strict)%s; "
 			    "write a literal string as {\"lit\": \"...\"}",
 			    json_string_value(v), name,
-			    did_you_mean(dym, sizeof(dym),
-				suggest_key(L, json_string_value(v))));
+			    key_hint(L, json_string_value(v), dym, sizeof(dym)));
 		}
 		weft_value lit;
 		int rc = json_literal(L, v, pe, &lit);
@@ -733,6 +907,13 @@ json_error(struct loader *L, const json_error_t *je)
 	}
 	if (off > L->len)
 		off = L->len;
+	/* {'graph': ...}: a Python dict printed with str(), most likely. */
+	if (off < L->len && L->text[off] == '\'')
+		return weft__spec_fail_off(L, code, off, SPEC_NONE,
+		    "invalid JSON: %s; JSON strings take double quotes "
+		    "(\"graph\"), not single quotes (a Python dict is not JSON: "
+		    "write it with json.dump())",
+		    je->text);
 	return weft__spec_fail_off(L, code, off, SPEC_NONE, "invalid JSON: %s",
 	    je->text);
 }
@@ -743,7 +924,7 @@ read_targets_override(struct loader *L, const weft_spec_opts *o)
 	for (size_t i = 0; i < o->ntargets; i++) {
 		const char *t = o->targets[i];
 		size_t k;
-		char dym[160];
+		char dym[400];
 		if (!t)
 			return weft__spec_fail(L, WEFT_EINVAL, SPEC_NONE, SPEC_NONE,
 			    "target %zu is NULL", i + 1);
@@ -751,7 +932,7 @@ read_targets_override(struct loader *L, const weft_spec_opts *o)
 		if (k == SPEC_NONE)
 			return weft__spec_fail(L, WEFT_ENOTFOUND, SPEC_NONE,
 			    SPEC_NONE, "target '%s' is not a key of the graph%s",
-			    t, did_you_mean(dym, sizeof(dym), suggest_key(L, t)));
+			    t, keys_hint(L, t, dym, sizeof(dym)));
 		L->tk[L->ntk++] = (uint32_t)k;
 	}
 	return WEFT_OK;
@@ -766,13 +947,12 @@ read_targets(struct loader *L, const json_t *t, size_t pe)
 		/* One key may be given as a plain string. */
 		size_t k = weft__spec_find_key(
 		    L->s, json_string_value(t), json_string_length(t));
-		char dym[160];
+		char dym[400];
 		if (k == SPEC_NONE)
 			return weft__spec_fail(L, WEFT_ENOTFOUND, pe, SPEC_NONE,
 			    "target '%s' is not a key of the graph%s",
 			    json_string_value(t),
-			    did_you_mean(dym, sizeof(dym),
-				suggest_key(L, json_string_value(t))));
+			    keys_hint(L, json_string_value(t), dym, sizeof(dym)));
 		L->tk[L->ntk++] = (uint32_t)k;
 		return WEFT_OK;
 	}
@@ -784,7 +964,7 @@ read_targets(struct loader *L, const json_t *t, size_t pe)
 	for (size_t i = 0; i < n; i++, ce = weft__spec_pos_next(&L->px, ce)) {
 		const json_t *x = json_array_get(t, i);
 		size_t k;
-		char dym[160];
+		char dym[400];
 		if (!json_is_string(x))
 			return weft__spec_fail(L, WEFT_ETYPE, ce, SPEC_NONE,
 			    "target %zu is %s, not a key", i + 1,
@@ -795,8 +975,7 @@ read_targets(struct loader *L, const json_t *t, size_t pe)
 			return weft__spec_fail(L, WEFT_ENOTFOUND, ce, SPEC_NONE,
 			    "target '%s' is not a key of the graph%s",
 			    json_string_value(x),
-			    did_you_mean(dym, sizeof(dym),
-				suggest_key(L, json_string_value(x))));
+			    keys_hint(L, json_string_value(x), dym, sizeof(dym)));
 		L->tk[L->ntk++] = (uint32_t)k;
 	}
 	return WEFT_OK;

@@ -21,6 +21,8 @@ struct loader {
 	unsigned flags;
 	unsigned max_depth;
 	size_t max_keys;
+	const char *const *key_fields; /* weft_spec_opts.key_fields */
+	size_t nkey_fields;
 	/* Compiling one key: its index, and its distinct dependencies so
 	 * far (seen[k] == cur + 1 when key k is one, at slot[k]). */
 	size_t cur;

@@ -79,6 +79,7 @@ typedef struct spec_key {
 	uint32_t *deps; /* distinct keys its computation references */
 	uint32_t ndeps;
 	weft_node node;
+	uint32_t field0, nfields; /* its extra fields: fields[field0..) */
 	uint8_t mark;	/* DFS color, then "needed" */
 	uint8_t used;	/* referenced by another key */
 	uint8_t built;
@@ -100,6 +101,13 @@ typedef struct spec_map {
 	uint32_t *slot; /* index + 1; 0 = empty */
 	size_t cap;
 } spec_map;
+
+/* An extra field of a key's explicit form (weft_spec_opts.key_fields). */
+struct spec_field {
+	const char *name; /* the caller's string */
+	weft_value v;	  /* owned */
+	unsigned line, col;
+};
 
 struct func_use {
 	const weft_func_info *f;
@@ -124,6 +132,9 @@ struct weft_spec {
 	size_t nlits, caplits;
 	struct func_use *funcs;
 	size_t nfuncs;
+	struct spec_field *fields;
+	size_t nfields, capfields;
+	char *name; /* the input, in messages */
 	weft_spec_stats stats;
 };
 

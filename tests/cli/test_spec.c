@@ -167,6 +167,52 @@ test_explicit_forms(void **state)
 	    "\"m\": [2, \"x\", 3]}");
 }
 
+/* weft_spec_opts.key_fields: extra fields at the top of a key, kept with
+ * their positions; anywhere else, or without the option, still errors. */
+static void
+test_key_fields(void **state)
+{
+	static const char *const fields[] = { "prio" };
+	weft_spec_opts o = { .key_fields = fields, .nkey_fields = 1 };
+	const char *text = "{\"graph\": {\"a\": {\"lit\": 1, \"prio\": 2},\n"
+			   " \"b\": {\"fn\": \"inc\", \"args\": [\"a\"], "
+			   "\"prio\": \"x\", \"rank\": 1},\n \"c\": [\"inc\", \"b\"]}}";
+	weft_value v;
+	unsigned line = 0, col = 0;
+	(void)state;
+
+	weft_spec *s = load_ok(text, &o);
+	assert_int_equal(weft_spec_key_field(s, "a", "prio", &v, &line, &col),
+	    WEFT_OK);
+	assert_int_equal(weft_as_int(v), 2);
+	assert_int_equal(line, 1);
+	assert_int_equal(col, 36);
+	assert_int_equal(weft_spec_key_field(s, "b", "prio", &v, NULL, NULL),
+	    WEFT_OK);
+	assert_string_equal(weft_as_str(v), "x");
+	/* "rank" (weft-mpi's owner) is always accepted and kept. */
+	assert_int_equal(weft_spec_key_field(s, "b", "rank", &v, NULL, NULL),
+	    WEFT_OK);
+	assert_int_equal(weft_as_int(v), 1);
+	assert_int_equal(weft_spec_key_field(s, "c", "prio", &v, NULL, NULL),
+	    WEFT_ENOTFOUND);
+	assert_int_equal(weft_spec_key_field(s, "zz", "prio", &v, NULL, NULL),
+	    WEFT_ENOTFOUND);
+	assert_int_equal(weft_spec_key_field(s, "a", "rank", &v, NULL, NULL),
+	    WEFT_ENOTFOUND);
+	assert_string_equal(weft_spec_name(s), "t.json");
+	assert_string_equal(run(s), "{\"c\": 3}");
+	weft_spec_free(s);
+	/* Not asked for: an unknown field, as before. */
+	load_bad(text, NULL, WEFT_EPARSE, 1, 28, "a", "unknown field 'prio'");
+	/* Only at the top of a key. */
+	load_bad("{\"graph\": {\"a\": [\"inc\", {\"lit\": 1, \"rank\": 0}]}}",
+	    &o, WEFT_EPARSE, 1, 36, "a", "unknown field 'rank'");
+	/* A field's value is a literal: no objects. */
+	load_bad("{\"graph\": {\"a\": {\"lit\": 1, \"prio\": {\"x\": 1}}}}", &o,
+	    WEFT_ETYPE, 0, 0, "a", "an object is not a value");
+}
+
 static void
 test_targets_and_cull(void **state)
 {
@@ -287,8 +333,10 @@ test_layout_errors(void **state)
 	weft_spec_opts o = { .targets = t, .ntargets = 1 };
 	load_bad("{\"graph\": {\"a\": 1}}", &o, WEFT_ENOTFOUND, 0, 0, NULL,
 	    "target 'zz' is not a key");
+	/* No key is close to 'zz': the graph is small, so name its keys. */
 	assert_string_equal(err.message,
-	    "t.json: error: target 'zz' is not a key of the graph");
+	    "t.json: error: target 'zz' is not a key of the graph (the keys "
+	    "are: 'a')");
 
 	/* Unknown top-level fields are warnings. */
 	weft_spec *s = load_ok("{\"graph\": {\"a\": 1},\n \"extra\": 1, "
@@ -344,11 +392,25 @@ test_computation_errors(void **state)
 	load_bad("{\"graph\": {\"y\": {\"lit\": [1, {\"a\": 2}]}}}", NULL,
 	    WEFT_ETYPE, 1, 29, "y", "an object is not a value");
 
+	/* A function that takes numbers only (WEFT_FUNC_NUMBERS): a literal
+	 * that is no number is refused when the file is read, as check and
+	 * run must agree; nested and explicit calls alike, keys are fine. */
+	load_bad("{\"graph\": {\"x\": 1, \"y\": [\"add\", 1, [\"neg\", \"xx\"]]}}",
+	    NULL, WEFT_ETYPE, 1, 44, "y",
+	    "'xx' is not a key, and function 'neg' takes numbers: argument 1 "
+	    "would be a string (in key 'y') (did you mean 'x'?)");
+	load_bad("{\"graph\": {\"y\": {\"fn\": \"pow\", \"args\": [2, null]}}}",
+	    NULL, WEFT_ETYPE, 1, 43, "y",
+	    "function 'pow' takes numbers: argument 2 is a nil (in key 'y')");
+	expect_run("{\"graph\": {\"x\": 2, \"y\": [\"mul\", \"x\", true]}}",
+	    "{\"y\": 2}");
+
 	/* Strict: a string that is not a key is an error. */
 	weft_spec_opts o = { .flags = WEFT_SPEC_STRICT };
 	load_bad("{\"graph\": {\"xy\": 1, \"y\": [\"identity\", \"yx\"]}}", &o,
 	    WEFT_ENOTFOUND, 1, 39, "y",
-	    "'yx' is not a key (in key 'y'; --strict) (did you mean 'xy'?)");
+	    "'yx' is not a key (in key 'y'; --strict) (did you mean 'xy' or "
+	    "'y'?)");
 	weft_spec *s = load_ok(
 	    "{\"graph\": {\"y\": [\"identity\", {\"lit\": \"yx\"}]}}", &o);
 	assert_string_equal(run(s), "{\"y\": \"yx\"}");
@@ -542,6 +604,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compact_forms),
 		cmocka_unit_test(test_explicit_forms),
+		cmocka_unit_test(test_key_fields),
 		cmocka_unit_test(test_targets_and_cull),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_layout_errors),

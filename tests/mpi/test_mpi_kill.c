@@ -5,7 +5,12 @@
  * launcher ends with an error, and soon, instead of hanging.
  *
  * With the argument "hang", rank 1's task hangs instead, and the
- * compute's timeout_s must end the job.
+ * compute's timeout_s must end the job. With "absent", rank 1 never calls
+ * the compute at all (it is stuck elsewhere): the others' timeout_s must
+ * cover the collectives that start a compute too, and end the job (issue
+ * 11: they used to wait in an allgather for ever). (Not a rank that
+ * finalizes and exits: Open MPI 4.1's launcher may then crash or hang
+ * when the others abort, whatever the library does.)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -49,8 +54,9 @@ main(int argc, char **argv)
 	weft_mpi_compute_opts o = { 0 };
 	int rc;
 
+	int absent = argc > 1 && strcmp(argv[1], "absent") == 0;
 	hang = argc > 1 && strcmp(argv[1], "hang") == 0;
-	o.timeout_s = hang ? 3 : 0;
+	o.timeout_s = hang || absent ? 3 : 0;
 	if (weft_mpi_init(&argc, &argv, NULL, &m) != WEFT_OK) {
 		fprintf(stderr, "init failed\n");
 		weft_mpi_finalize(m);
@@ -69,6 +75,12 @@ main(int argc, char **argv)
 	weft_mpi_set_owner(g, a, 0);
 	weft_mpi_set_owner(g, d, 1);
 	weft_mpi_set_owner(g, s, 2);
+	if (absent && weft_mpi_rank(m) == 1) {
+		struct timespec ts = { 120, 0 };
+		nanosleep(&ts, NULL);
+		fprintf(stderr, "test_mpi_kill: rank 1 was not stopped\n");
+		return 1;
+	}
 	rc = weft_mpi_compute(g, 1, &s, &res, &o);
 	/* Not reached on any rank when MPI does its job. */
 	fprintf(stderr, "test_mpi_kill: rank %d: compute returned %d\n",

@@ -78,11 +78,17 @@ random_graph(weft_mpi *m, uint64_t seed, size_t nn, int explicit_owners)
 	return g;
 }
 
+static int
+explicit_owner(const weft_mpi_graph *g, uint32_t i)
+{
+	return i < g->nown ? g->owner[i] : -1;
+}
+
 static void
 check_plan(weft_mpi_graph *g, int nranks, int explicit_owners,
     const char *what)
 {
-	weft_node t = wm_node_of(g, (uint32_t)g->n - 1);
+	weft_node t = wm_node_of(g, (uint32_t)weft_mpi_graph_size(g) - 1);
 	wm_plan p, q;
 	char err[256];
 	size_t cross = 0, *heads = calloc((size_t)nranks, sizeof(size_t));
@@ -98,8 +104,8 @@ check_plan(weft_mpi_graph *g, int nranks, int explicit_owners,
 		int ow = p.owner[i];
 		CHECK(ow >= 0 && ow < nranks, "%s: owner %d", what, ow);
 		CHECK(ow == q.owner[i], "%s: owners not deterministic", what);
-		if (g->nodes[i].owner >= 0) {
-			CHECK(ow == g->nodes[i].owner, "%s: explicit owner", what);
+		if (explicit_owner(g, i) >= 0) {
+			CHECK(ow == explicit_owner(g, i), "%s: explicit owner", what);
 			continue;
 		}
 		/* a chain link: the only input, consumed only here */
@@ -118,7 +124,7 @@ check_plan(weft_mpi_graph *g, int nranks, int explicit_owners,
 	}
 	for (size_t k = 0; k < p.nneed; k++) {
 		uint32_t i = p.need[k];
-		if (g->nodes[i].owner < 0)
+		if (explicit_owner(g, i) < 0)
 			continue;
 		for (uint32_t a = p.in_off[i]; a < p.in_off[i + 1]; a++)
 			cross += p.owner[p.in[a]] != p.owner[i];
