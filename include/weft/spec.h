@@ -108,7 +108,7 @@ typedef struct weft_spec_opts {
 	 *  `nkey_fields` names, or NULL. Not copied: they must outlive the
 	 *  load. */
 	const char *const *key_fields;
-	size_t nkey_fields;
+	size_t nkey_fields; /**< how many names `key_fields` holds */
 	void *reserved[4]; /**< must be zero */
 } weft_spec_opts;
 
