@@ -32,8 +32,10 @@ triple(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
 	(void)c;
 	(void)n;
 	int64_t x = weft_as_int(a[0]);
-	weft_value items[3] = { weft_int(x), weft_int(x * 3),
-		weft_int(x ^ 5) };
+	/* Wraps like the unsigned arithmetic it is (random inputs may be
+	 * large): signed overflow would be undefined. */
+	weft_value items[3] = { weft_int(x),
+		weft_int((int64_t)((uint64_t)x * 3u)), weft_int(x ^ 5) };
 	*o = weft_list(3, items);
 	return weft_type_of(*o) == WEFT_LIST ? WEFT_OK : WEFT_ENOMEM;
 }
