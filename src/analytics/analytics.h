@@ -100,6 +100,11 @@ void weft__mom_store(const weft__mom *m, double *out);
 void weft__mom_load(weft__mom *m, const double *in);
 /* An owned F64S value holding `m`; NIL on no memory. */
 weft_value weft__mom_value(const weft__mom *m);
+/* Loads the moments values a[0..n) (n >= 1) and merges them into *m, for
+ * the kernels and builtins that merge partials. A value that is not one
+ * fails ctx, naming its type (array.c). */
+int weft__mom_merge_args(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft__mom *m);
 
 /* -- other kernels (array_kern.c) ---------------------------------------- */
 

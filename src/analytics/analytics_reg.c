@@ -288,25 +288,10 @@ r_array_moments(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 }
 
 static int
-mom_arg(weft_ctx *ctx, weft_value v, weft__mom *m)
-{
-	weft_stats s;
-	if (weft_stats_get(v, &s) != WEFT_OK)
-		return weft_fail(ctx, "not an array.moments value");
-	weft__mom_load(m, weft_f64s_data(v));
-	return WEFT_OK;
-}
-
-static int
 r_array_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
-	weft__mom m, o;
-	int rc = mom_arg(ctx, a[0], &m);
-	for (size_t i = 1; rc == WEFT_OK && i < n; i++) {
-		rc = mom_arg(ctx, a[i], &o);
-		if (rc == WEFT_OK)
-			weft__mom_merge(&m, &o);
-	}
+	weft__mom m;
+	int rc = weft__mom_merge_args(ctx, n, a, &m);
 	if (rc != WEFT_OK)
 		return rc;
 	*out = weft__mom_value(&m);

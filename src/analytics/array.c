@@ -568,16 +568,25 @@ mom_in(weft_ctx *ctx, weft_value v, weft__mom *m)
 	return WEFT_OK;
 }
 
-static int
-k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__mom_merge_args(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft__mom *m)
 {
-	weft__mom m, o;
-	int rc = mom_in(ctx, a[0], &m);
+	weft__mom o;
+	int rc = mom_in(ctx, a[0], m);
 	for (size_t i = 1; rc == WEFT_OK && i < n; i++) {
 		rc = mom_in(ctx, a[i], &o);
 		if (rc == WEFT_OK)
-			weft__mom_merge(&m, &o);
+			weft__mom_merge(m, &o);
 	}
+	return rc;
+}
+
+static int
+k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+{
+	weft__mom m;
+	int rc = weft__mom_merge_args(ctx, n, a, &m);
 	double *d;
 	if (rc == WEFT_OK)
 		rc = out_f64s(ctx, WEFT__MOM_LEN, out, &d);
