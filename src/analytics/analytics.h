@@ -121,6 +121,12 @@ double weft__select_rank(size_t m, const double *const *run,
  * cnt[0..nb). WEFT_OK or WEFT_ENOMEM. */
 int weft__hist_fill(const double *p, size_t len, double lo, double hi,
     size_t nb, double *cnt);
+/* *out = the element-wise sum of the F64S values a[0..n) (n >= 1), all of
+ * a[0]'s length (histogram counts). WEFT_OK (the caller owns *out),
+ * WEFT_ENOMEM, or WEFT_ETYPE with *bad = the index of the first argument
+ * that is not such an F64S (array.c). */
+int weft__vec_add(size_t n, const weft_value *a, weft_value *out,
+    size_t *bad);
 /* numpy's interpolation of quantiles ('linear'). */
 double weft__lerp(double a, double b, double t);
 double weft__qindex(size_t n, double q);

@@ -346,21 +346,13 @@ r_array_hist(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 static int
 r_array_vadd(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
-	size_t len = weft_len(a[0]);
-	for (size_t i = 0; i < n; i++)
-		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len)
-			return weft_fail(ctx, "array.vadd: argument %zu is not an "
-					      "f64s of length %zu",
-			    i + 1, len);
-	if (weft_f64s_new(len, NULL, out) != WEFT_OK)
-		return weft_fail(ctx, "out of memory");
-	double *d = weft_f64s_data_mut(*out);
-	for (size_t i = 0; i < n; i++) {
-		const double *s = weft_f64s_data(a[i]);
-		for (size_t j = 0; j < len; j++)
-			d[j] += s[j];
-	}
-	return WEFT_OK;
+	size_t bad = 0;
+	int rc = weft__vec_add(n, a, out, &bad);
+	if (rc == WEFT_ETYPE)
+		return weft_fail(ctx, "array.vadd: argument %zu is not an "
+				      "f64s of length %zu",
+		    bad + 1, weft_len(a[0]));
+	return rc == WEFT_OK ? WEFT_OK : weft_fail(ctx, "out of memory");
 }
 
 int

@@ -794,23 +794,37 @@ map_reduce(weft_array *a, const char *what, weft_fn kern, size_t nlit,
 	return rc;
 }
 
-/* Element-wise sum of F64S values of one length (histogram counts). */
-static int
-k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__vec_add(size_t n, const weft_value *a, weft_value *out, size_t *bad)
 {
 	size_t len = weft_len(a[0]);
 	for (size_t i = 0; i < n; i++)
-		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len)
-			return weft_fail(ctx, "vec_add: argument %zu differs", i);
-	double *d;
-	int rc = out_f64s(ctx, len, out, &d);
-	if (rc != WEFT_OK)
-		return rc;
+		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len) {
+			*bad = i;
+			return WEFT_ETYPE;
+		}
+	if (weft_f64s_new(len, NULL, out) != WEFT_OK)
+		return WEFT_ENOMEM;
+	double *d = weft_f64s_data_mut(*out);
 	for (size_t i = 0; i < n; i++) {
 		const double *s = weft_f64s_data(a[i]);
 		for (size_t j = 0; j < len; j++)
 			d[j] += s[j];
 	}
+	return WEFT_OK;
+}
+
+/* Element-wise sum of F64S values of one length (histogram counts). */
+static int
+k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+{
+	size_t bad = 0;
+	int rc = weft__vec_add(n, a, out, &bad);
+	if (rc == WEFT_ETYPE)
+		return weft_fail(ctx, "vec_add: argument %zu differs", bad);
+	if (rc != WEFT_OK)
+		return weft_fail(ctx, "out of memory (%zu doubles)",
+		    weft_len(a[0]));
 	return WEFT_OK;
 }
 
