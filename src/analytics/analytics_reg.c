@@ -288,17 +288,6 @@ r_array_moments(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 }
 
 static int
-r_array_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	weft__mom m;
-	int rc = weft__mom_merge_args(ctx, n, a, &m);
-	if (rc != WEFT_OK)
-		return rc;
-	*out = weft__mom_value(&m);
-	return weft_is_nil(*out) ? weft_fail(ctx, "out of memory") : WEFT_OK;
-}
-
-static int
 r_array_stats(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
 	(void)n;
@@ -343,18 +332,6 @@ r_array_hist(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 	return WEFT_OK;
 }
 
-static int
-r_array_vadd(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	size_t bad = 0;
-	int rc = weft__vec_add(n, a, out, &bad);
-	if (rc == WEFT_ETYPE)
-		return weft_fail(ctx, "array.vadd: argument %zu is not an "
-				      "f64s of length %zu",
-		    bad + 1, weft_len(a[0]));
-	return rc == WEFT_OK ? WEFT_OK : weft_fail(ctx, "out of memory");
-}
-
 int
 weft_registry_add_analytics(weft_registry *r)
 {
@@ -377,13 +354,13 @@ weft_registry_add_analytics(weft_registry *r)
 		    "array.gen(kind, a, b, seed, start, len): generated chunk" },
 		{ "array.moments", r_array_moments, 1, 1,
 		    "count, sum, M2, min, max of an f64s chunk" },
-		{ "array.merge", r_array_merge, 1, WEFT_ARGS_ANY,
+		{ "array.merge", weft__k_mom_merge, 1, WEFT_ARGS_ANY,
 		    "merge array.moments values (Chan's formula)" },
 		{ "array.stats", r_array_stats, 1, 1,
 		    "count, sum, mean, std, min, max of merged moments" },
 		{ "array.hist", r_array_hist, 4, 4,
 		    "array.hist(lo, hi, nbins, f64s): numpy's histogram counts" },
-		{ "array.vadd", r_array_vadd, 1, WEFT_ARGS_ANY,
+		{ "array.vadd", weft__k_vec_add, 1, WEFT_ARGS_ANY,
 		    "element-wise sum of f64s values of one length" },
 	};
 	if (!r)

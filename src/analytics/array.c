@@ -569,24 +569,16 @@ mom_in(weft_ctx *ctx, weft_value v, weft__mom *m)
 }
 
 int
-weft__mom_merge_args(weft_ctx *ctx, size_t n, const weft_value *a,
-    weft__mom *m)
+weft__k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft_value *out)
 {
-	weft__mom o;
-	int rc = mom_in(ctx, a[0], m);
+	weft__mom m, o;
+	int rc = mom_in(ctx, a[0], &m);
 	for (size_t i = 1; rc == WEFT_OK && i < n; i++) {
 		rc = mom_in(ctx, a[i], &o);
 		if (rc == WEFT_OK)
-			weft__mom_merge(m, &o);
+			weft__mom_merge(&m, &o);
 	}
-	return rc;
-}
-
-static int
-k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	weft__mom m;
-	int rc = weft__mom_merge_args(ctx, n, a, &m);
 	double *d;
 	if (rc == WEFT_OK)
 		rc = out_f64s(ctx, WEFT__MOM_LEN, out, &d);
@@ -684,8 +676,8 @@ mom_root(weft_array *a, weft_node *root)
 		}
 	}
 	if (rc == WEFT_OK)
-		rc = weft__tree(a->g, momname, k_mom_merge, 0, NULL, a->nchunks, parts,
-		    a->fanin, &a->mom);
+		rc = weft__tree(a->g, momname, weft__k_mom_merge, 0, NULL,
+		    a->nchunks, parts, a->fanin, &a->mom);
 	weft__free(parts);
 	if (rc == WEFT_OK)
 		*root = a->mom;
@@ -795,36 +787,24 @@ map_reduce(weft_array *a, const char *what, weft_fn kern, size_t nlit,
 }
 
 int
-weft__vec_add(size_t n, const weft_value *a, weft_value *out, size_t *bad)
+weft__k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft_value *out)
 {
 	size_t len = weft_len(a[0]);
 	for (size_t i = 0; i < n; i++)
-		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len) {
-			*bad = i;
-			return WEFT_ETYPE;
-		}
-	if (weft_f64s_new(len, NULL, out) != WEFT_OK)
-		return WEFT_ENOMEM;
-	double *d = weft_f64s_data_mut(*out);
+		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len)
+			return weft_fail(ctx, "array.vadd: argument %zu is not an "
+					      "f64s of length %zu",
+			    i + 1, len);
+	double *d;
+	int rc = out_f64s(ctx, len, out, &d);
+	if (rc != WEFT_OK)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const double *s = weft_f64s_data(a[i]);
 		for (size_t j = 0; j < len; j++)
 			d[j] += s[j];
 	}
-	return WEFT_OK;
-}
-
-/* Element-wise sum of F64S values of one length (histogram counts). */
-static int
-k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	size_t bad = 0;
-	int rc = weft__vec_add(n, a, out, &bad);
-	if (rc == WEFT_ETYPE)
-		return weft_fail(ctx, "vec_add: argument %zu differs", bad);
-	if (rc != WEFT_OK)
-		return weft_fail(ctx, "out of memory (%zu doubles)",
-		    weft_len(a[0]));
 	return WEFT_OK;
 }
 
@@ -890,7 +870,7 @@ weft_array_histogram(
 		return WEFT_EINVAL;
 	weft_value lits[4] = { weft_int(a->view), weft_float(lo), weft_float(hi),
 		weft_int((int64_t)nbins) };
-	return map_reduce(a, "hist", k_hist, 4, lits, k_vec_add, out);
+	return map_reduce(a, "hist", k_hist, 4, lits, weft__k_vec_add, out);
 }
 
 /* -- dot ---------------------------------------------------------------------------- */
