@@ -100,6 +100,10 @@ void weft__mom_store(const weft__mom *m, double *out);
 void weft__mom_load(weft__mom *m, const double *in);
 /* An owned F64S value holding `m`; NIL on no memory. */
 weft_value weft__mom_value(const weft__mom *m);
+/* The kernel that merges the moments values a[0..n) (n >= 1) into one:
+ * the array's reduction tree and the array.merge builtin (array.c). */
+int weft__k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft_value *out);
 
 /* -- other kernels (array_kern.c) ---------------------------------------- */
 
@@ -116,6 +120,11 @@ double weft__select_rank(size_t m, const double *const *run,
  * cnt[0..nb). WEFT_OK or WEFT_ENOMEM. */
 int weft__hist_fill(const double *p, size_t len, double lo, double hi,
     size_t nb, double *cnt);
+/* The kernel that sums the F64S values a[0..n) (n >= 1) of one length
+ * element by element: the histogram's reduction tree and the array.vadd
+ * builtin (array.c). */
+int weft__k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft_value *out);
 /* numpy's interpolation of quantiles ('linear'). */
 double weft__lerp(double a, double b, double t);
 double weft__qindex(size_t n, double q);

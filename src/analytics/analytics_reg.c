@@ -288,32 +288,6 @@ r_array_moments(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 }
 
 static int
-mom_arg(weft_ctx *ctx, weft_value v, weft__mom *m)
-{
-	weft_stats s;
-	if (weft_stats_get(v, &s) != WEFT_OK)
-		return weft_fail(ctx, "not an array.moments value");
-	weft__mom_load(m, weft_f64s_data(v));
-	return WEFT_OK;
-}
-
-static int
-r_array_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	weft__mom m, o;
-	int rc = mom_arg(ctx, a[0], &m);
-	for (size_t i = 1; rc == WEFT_OK && i < n; i++) {
-		rc = mom_arg(ctx, a[i], &o);
-		if (rc == WEFT_OK)
-			weft__mom_merge(&m, &o);
-	}
-	if (rc != WEFT_OK)
-		return rc;
-	*out = weft__mom_value(&m);
-	return weft_is_nil(*out) ? weft_fail(ctx, "out of memory") : WEFT_OK;
-}
-
-static int
 r_array_stats(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 {
 	(void)n;
@@ -358,26 +332,6 @@ r_array_hist(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
 	return WEFT_OK;
 }
 
-static int
-r_array_vadd(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
-{
-	size_t len = weft_len(a[0]);
-	for (size_t i = 0; i < n; i++)
-		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len)
-			return weft_fail(ctx, "array.vadd: argument %zu is not an "
-					      "f64s of length %zu",
-			    i + 1, len);
-	if (weft_f64s_new(len, NULL, out) != WEFT_OK)
-		return weft_fail(ctx, "out of memory");
-	double *d = weft_f64s_data_mut(*out);
-	for (size_t i = 0; i < n; i++) {
-		const double *s = weft_f64s_data(a[i]);
-		for (size_t j = 0; j < len; j++)
-			d[j] += s[j];
-	}
-	return WEFT_OK;
-}
-
 int
 weft_registry_add_analytics(weft_registry *r)
 {
@@ -400,13 +354,13 @@ weft_registry_add_analytics(weft_registry *r)
 		    "array.gen(kind, a, b, seed, start, len): generated chunk" },
 		{ "array.moments", r_array_moments, 1, 1,
 		    "count, sum, M2, min, max of an f64s chunk" },
-		{ "array.merge", r_array_merge, 1, WEFT_ARGS_ANY,
+		{ "array.merge", weft__k_mom_merge, 1, WEFT_ARGS_ANY,
 		    "merge array.moments values (Chan's formula)" },
 		{ "array.stats", r_array_stats, 1, 1,
 		    "count, sum, mean, std, min, max of merged moments" },
 		{ "array.hist", r_array_hist, 4, 4,
 		    "array.hist(lo, hi, nbins, f64s): numpy's histogram counts" },
-		{ "array.vadd", r_array_vadd, 1, WEFT_ARGS_ANY,
+		{ "array.vadd", weft__k_vec_add, 1, WEFT_ARGS_ANY,
 		    "element-wise sum of f64s values of one length" },
 	};
 	if (!r)

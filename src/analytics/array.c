@@ -568,8 +568,9 @@ mom_in(weft_ctx *ctx, weft_value v, weft__mom *m)
 	return WEFT_OK;
 }
 
-static int
-k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__k_mom_merge(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft_value *out)
 {
 	weft__mom m, o;
 	int rc = mom_in(ctx, a[0], &m);
@@ -675,8 +676,8 @@ mom_root(weft_array *a, weft_node *root)
 		}
 	}
 	if (rc == WEFT_OK)
-		rc = weft__tree(a->g, momname, k_mom_merge, 0, NULL, a->nchunks, parts,
-		    a->fanin, &a->mom);
+		rc = weft__tree(a->g, momname, weft__k_mom_merge, 0, NULL,
+		    a->nchunks, parts, a->fanin, &a->mom);
 	weft__free(parts);
 	if (rc == WEFT_OK)
 		*root = a->mom;
@@ -785,14 +786,16 @@ map_reduce(weft_array *a, const char *what, weft_fn kern, size_t nlit,
 	return rc;
 }
 
-/* Element-wise sum of F64S values of one length (histogram counts). */
-static int
-k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a, weft_value *out)
+int
+weft__k_vec_add(weft_ctx *ctx, size_t n, const weft_value *a,
+    weft_value *out)
 {
 	size_t len = weft_len(a[0]);
 	for (size_t i = 0; i < n; i++)
 		if (weft_type_of(a[i]) != WEFT_F64S || weft_len(a[i]) != len)
-			return weft_fail(ctx, "vec_add: argument %zu differs", i);
+			return weft_fail(ctx, "array.vadd: argument %zu is not an "
+					      "f64s of length %zu",
+			    i + 1, len);
 	double *d;
 	int rc = out_f64s(ctx, len, out, &d);
 	if (rc != WEFT_OK)
@@ -867,7 +870,7 @@ weft_array_histogram(
 		return WEFT_EINVAL;
 	weft_value lits[4] = { weft_int(a->view), weft_float(lo), weft_float(hi),
 		weft_int((int64_t)nbins) };
-	return map_reduce(a, "hist", k_hist, 4, lits, k_vec_add, out);
+	return map_reduce(a, "hist", k_hist, 4, lits, weft__k_vec_add, out);
 }
 
 /* -- dot ---------------------------------------------------------------------------- */

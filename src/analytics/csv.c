@@ -95,6 +95,23 @@ seterr(char *err, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Appends c to the header field f (fl bytes used of fc), doubling it as
+ * it fills; 0 when out of memory (f is then still the caller's). */
+static int
+field_push(char **f, size_t *fl, size_t *fc, char c)
+{
+	if (*fl + 1 >= *fc) {
+		size_t nc = *fc ? 2 * *fc : 32;
+		char *t = weft__realloc(*f, nc);
+		if (!t)
+			return 0;
+		*f = t;
+		*fc = nc;
+	}
+	(*f)[(*fl)++] = c;
+	return 1;
+}
+
 /* Splits the first record of buf[0..len) into fields (quotes undone).
  * Returns the number of bytes it took (newline included), 0 when the
  * record does not end in buf (and `eof` is not set), HDR_QUOTE for a bad
@@ -129,14 +146,8 @@ split_header(const char *buf, size_t len, int eof, char dl, char qt,
 						break;
 					}
 				}
-				if (fl + 1 >= fc) {
-					fc = fc ? 2 * fc : 32;
-					char *t = weft__realloc(f, fc);
-					if (!t)
-						goto nomem;
-					f = t;
-				}
-				f[fl++] = buf[i++];
+				if (!field_push(&f, &fl, &fc, buf[i++]))
+					goto nomem;
 			}
 			if (i < len && buf[i] == '\r' && i + 1 < len &&
 			    buf[i + 1] == '\n')
@@ -145,14 +156,8 @@ split_header(const char *buf, size_t len, int eof, char dl, char qt,
 				goto bad;
 		} else {
 			while (i < len && buf[i] != dl && buf[i] != '\n') {
-				if (fl + 1 >= fc) {
-					fc = fc ? 2 * fc : 32;
-					char *t = weft__realloc(f, fc);
-					if (!t)
-						goto nomem;
-					f = t;
-				}
-				f[fl++] = buf[i++];
+				if (!field_push(&f, &fl, &fc, buf[i++]))
+					goto nomem;
 			}
 			if (fl && f[fl - 1] == '\r' && i < len && buf[i] == '\n')
 				fl--;

@@ -77,6 +77,20 @@ digit_run(const char *p, uint64_t *m)
 	return p;
 }
 
+/* The optional '-' and the run of digits at *pp, shared by both fast
+ * parsers: sets *neg and *m, moves *pp past them and returns how many
+ * digits there were. */
+static inline size_t
+sign_digits(const char **pp, int *neg, uint64_t *m)
+{
+	const char *p = *pp, *s;
+	*neg = *p == '-';
+	s = p += *neg;
+	*m = 0;
+	*pp = digit_run(p, m);
+	return (size_t)(*pp - s);
+}
+
 /* The common shapes, parsed while scanning: "[-]digits[.digits]" with at
  * most 19 digits, exact under Clinger's condition. Anything else (and a
  * terminator other than delimiter or newline) returns 0 and the caller
@@ -86,12 +100,9 @@ static inline int
 fast_f64(const char **pp, double *out)
 {
 	const char *p = *pp;
-	int neg = *p == '-';
-	p += neg;
-	uint64_t m = 0;
-	const char *s = p;
-	p = digit_run(p, &m);
-	size_t nd = (size_t)(p - s), nf = 0;
+	int neg;
+	uint64_t m;
+	size_t nd = sign_digits(&p, &neg, &m), nf = 0;
 	if (*p == '.') {
 		const char *f = ++p;
 		p = digit_run(p, &m);
@@ -110,12 +121,9 @@ static inline int
 fast_i64(const char **pp, int64_t *out)
 {
 	const char *p = *pp;
-	int neg = *p == '-';
-	p += neg;
-	uint64_t m = 0;
-	const char *s = p;
-	p = digit_run(p, &m);
-	size_t nd = (size_t)(p - s);
+	int neg;
+	uint64_t m;
+	size_t nd = sign_digits(&p, &neg, &m);
 	if (nd == 0 || nd > 18)
 		return 0;
 	*out = neg ? -(int64_t)m : (int64_t)m;

@@ -8,7 +8,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/alloc.h"
 #include "lib/lib.h"
@@ -281,14 +280,6 @@ build_graph(struct loader *L, const uint32_t *order)
 	return WEFT_OK;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int
 check_opts(struct loader *L, const weft_spec_opts *o)
 {
@@ -380,7 +371,7 @@ load(const char *path, const char *data, size_t len, const char *name,
 		rc = build_graph(&L, order);
 	/* jansson's own work, parsing and freeing, is the reading; the
 	 * rest is ours. */
-	L.s->stats.build_s = now_s() - L.t_parsed - L.free_s;
+	L.s->stats.build_s = weft__spec_now_s() - L.t_parsed - L.free_s;
 	L.s->stats.read_s += L.free_s;
 	weft__free(order);
 	weft__free(L.seen);

@@ -1024,8 +1024,8 @@ read_keys(struct loader *L, const json_t *graph, size_t pe)
 	return WEFT_OK;
 }
 
-static double
-now_s(void)
+double
+weft__spec_now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1040,7 +1040,7 @@ weft__spec_load_text(struct loader *L, const weft_spec_opts *o)
 	const char *k;
 	json_t *v;
 	size_t e, ge = SPEC_NONE, te = SPEC_NONE;
-	double t0 = now_s(), t1;
+	double t0 = weft__spec_now_s(), t1;
 	int rc;
 
 	root = json_loadb(L->text, L->len, JSON_REJECT_DUPLICATES, &je);
@@ -1051,7 +1051,7 @@ weft__spec_load_text(struct loader *L, const weft_spec_opts *o)
 		json_decref(root);
 		return nomem(L);
 	}
-	t1 = now_s();
+	t1 = weft__spec_now_s();
 	L->s->stats.read_s = t1 - t0 + L->read_s;
 	L->t_parsed = t1;
 	rc = WEFT_OK;
@@ -1117,9 +1117,9 @@ weft__spec_load_text(struct loader *L, const weft_spec_opts *o)
 		L->targets_given = 1;
 	}
 out:
-	t0 = now_s();
+	t0 = weft__spec_now_s();
 	json_decref(root);
-	L->free_s = now_s() - t0;
+	L->free_s = weft__spec_now_s() - t0;
 	return rc;
 }
 
@@ -1130,7 +1130,7 @@ weft__spec_read_file(struct loader *L, const char *path, size_t max_bytes)
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int is_stdin = strcmp(path, "-") == 0;
-	double t0 = now_s();
+	double t0 = weft__spec_now_s();
 
 	f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
@@ -1170,6 +1170,6 @@ weft__spec_read_file(struct loader *L, const char *path, size_t max_bytes)
 	L->owned = buf;
 	L->text = buf;
 	L->len = len;
-	L->read_s = now_s() - t0;
+	L->read_s = weft__spec_now_s() - t0;
 	return WEFT_OK;
 }
