@@ -663,6 +663,19 @@ cmp_skey(const void *x, const void *y)
 	return (a->n > b->n) - (a->n < b->n);
 }
 
+/* M2 / (n - 1). The reader skips NaN and its numbers are finite, so a
+ * variance is never NaN in truth: a NaN here is inf - inf from a mean or an
+ * M2 that overflowed (values near 1e308), and where that happens first
+ * depends on the order of the merges, that is on the ranges. Report such
+ * an overflow as +inf, the same for any split of the file. */
+static double
+var_value(const weft__acc *a)
+{
+	double v = a->m2 / (a->n - 1);
+
+	return v != v && isfinite(a->min) && isfinite(a->max) ? INFINITY : v;
+}
+
 static double
 agg_value(int op, const weft__acc *a, double rows)
 {
@@ -682,9 +695,9 @@ agg_value(int op, const weft__acc *a, double rows)
 	case WEFT_AGG_MAX:
 		return a->n > 0 ? a->max : NAN;
 	case WEFT_AGG_VAR:
-		return a->n > 1 ? a->m2 / (a->n - 1) : NAN;
+		return a->n > 1 ? var_value(a) : NAN;
 	default:
-		return a->n > 1 ? sqrt(a->m2 / (a->n - 1)) : NAN;
+		return a->n > 1 ? sqrt(var_value(a)) : NAN;
 	}
 }
 
