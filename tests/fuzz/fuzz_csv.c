@@ -24,6 +24,7 @@
  * code runs without libFuzzer through replay.c (test fuzz-csv-replay).
  */
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,19 +241,48 @@ same_double(double a, double b)
 	return a == b || (isnan(a) && isnan(b));
 }
 
-/* Equal to rounding: the merge order changes the last bits of a sum. */
+/* Sums, means and variances depend on the order of the additions, that is
+ * on the ranges, within rounding bounds that scale with the terms, not with
+ * the result: a sum within n * max|x| * eps, a variance within
+ * n * max|x|^2 * eps (Welford and Chan's merge), which swamps a variance far
+ * below the square of the mean; and whether a partial sum overflows
+ * (1e308 + 1e308 - 1e308) depends on the order too. `m` is the column's
+ * largest finite magnitude, `n` its length; m < 0: not known (the column
+ * failed to read), and these aggregates are not compared. */
 static int
-close_double(double a, double b)
+agree(weft_agg op, double x, double y, double n, double m)
 {
-	if (same_double(a, b))
+	double tol;
+
+	if (m < 0 || !(n * m < DBL_MAX / 4) || !(n * m * m < DBL_MAX / 4))
 		return 1;
-	if (!isfinite(a) || !isfinite(b))
-		return 0;
-	return fabs(a - b) <= 1e-6 * fmax(fabs(a), fabs(b)) + 1e-300;
+	if (op == WEFT_AGG_STD) { /* compared as variances */
+		x *= x;
+		y *= y;
+	}
+	tol = op == WEFT_AGG_SUM ? n * m : op == WEFT_AGG_MEAN ? m : n * m * m;
+	return same_double(x, y) ||
+	    (isfinite(x) && isfinite(y) &&
+		fabs(x - y) <= 1e-6 * fmax(fabs(x), fabs(y)) + 1e-12 * tol);
+}
+
+/* The largest finite magnitude in `col`, and its length. */
+static double
+col_scale(weft_value col, double *n)
+{
+	const double *v = weft_f64s_data(col);
+	double m = 0;
+
+	*n = (double)weft_len(col);
+	for (size_t i = 0; i < weft_len(col); i++)
+		if (isfinite(v[i]) && fabs(v[i]) > m)
+			m = fabs(v[i]);
+	return m;
 }
 
 static void
-compare_frames(weft_value a, weft_value b, const weft_csv_query *q)
+compare_frames(weft_value a, weft_value b, const weft_csv_query *q,
+    double n, double m)
 {
 	size_t nc = weft_frame_ncols(a), nr = weft_frame_nrows(a);
 	size_t keyed = q->group_by != NULL;
@@ -275,7 +305,7 @@ compare_frames(weft_value a, weft_value b, const weft_csv_query *q)
 			    op == WEFT_AGG_MAX)
 				CHECK(same_double(x[i], y[i]));
 			else
-				CHECK(close_double(x[i], y[i]));
+				CHECK(agree(op, x[i], y[i], n, m));
 		}
 	}
 }
@@ -290,7 +320,9 @@ compare(const struct outcome *a, const struct outcome *b,
 	if (a->rc == WEFT_ETASK)
 		CHECK(strcmp(a->msg, b->msg) == 0);
 	if (a->rc == WEFT_OK) {
-		compare_frames(a->frame, b->frame, q);
+		double n = 0, m = a->col_rc == WEFT_OK
+		    ? col_scale(a->col, &n) : -1;
+		compare_frames(a->frame, b->frame, q, n, m);
 		CHECK(weft_csv_info_get(a->info, &ia) == WEFT_OK);
 		CHECK(weft_csv_info_get(b->info, &ib) == WEFT_OK);
 		CHECK(ia.rows == ib.rows && ia.skipped == ib.skipped &&
