@@ -16,12 +16,16 @@ client; the table gives calls/s over all clients, the median and 99th
 percentile latency, the weft/Python throughput ratio, and the CPU time
 the server process spent per call (all its threads, from /proc): on a
 shared machine the throughput follows the CPU share the scheduler gives
-each server's threads, the CPU per call does not.
+each server's threads, the CPU per call does not. The clients' own CPU
+(in cores: 1.0 is one core busy all the time) shows when the clients, not
+the server, set the pace: Python threads of one process share one GIL and
+so never use much more than one core.
 """
 import argparse
 import json
 import multiprocessing
 import os
+import resource
 import select
 import signal
 import statistics
@@ -107,7 +111,23 @@ def run_c_load(load, uri, nclients, seconds):
     return r
 
 
+def clients_cpu():
+    """CPU seconds of this process (its client threads) and of its waited-for
+    children (client processes, pyro_load); the servers are waited for only
+    after their run, so they are not in it."""
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
 def run_load(uri, nclients, seconds, kind, load=None):
+    cpu0 = clients_cpu()
+    r = run_clients(uri, nclients, seconds, kind, load)
+    r["client_cores"] = (clients_cpu() - cpu0) / r["wall_s"]
+    return r
+
+
+def run_clients(uri, nclients, seconds, kind, load):
     if kind == "c":
         return run_c_load(load, uri, nclients, seconds)
     lat = []
@@ -175,20 +195,21 @@ def main():
                 r["server_cpu_us_per_call"] = cpu / r["calls"] * 1e6 if r["calls"] else 0
                 r.update(server=name, clients=n, kind=kind)
                 rows.append(r)
-                print("%-6s %2d client %-7s %8.0f calls/s  p50 %6.0f us  p99 %6.0f us  server CPU %5.1f us/call" % (
+                print("%-6s %2d client %-7s %8.0f calls/s  p50 %6.0f us  p99 %6.0f us  server CPU %5.1f us/call  clients %.2f cores" % (
                     name, n, kind, r["calls_per_s"], r["p50_us"], r["p99_us"],
-                    r["server_cpu_us_per_call"]), flush=True)
+                    r["server_cpu_us_per_call"], r["client_cores"]), flush=True)
     print()
-    print("| clients | client | weft calls/s | Python calls/s | ratio | weft p50 / p99 (us) | Python p50 / p99 (us) | server CPU per call, weft / Python (us) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| clients | client | weft calls/s | Python calls/s | ratio | weft p50 / p99 (us) | Python p50 / p99 (us) | server CPU per call, weft / Python (us) | clients' CPU, weft / Python (cores) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         for n in counts:
             w = next(r for r in rows if r["server"] == "weft" and r["clients"] == n and r["kind"] == kind)
             p = next(r for r in rows if r["server"] == "python" and r["clients"] == n and r["kind"] == kind)
-            print("| %d | %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.0f / %.0f | %.1f / %.1f |" % (
+            print("| %d | %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.0f / %.0f | %.1f / %.1f | %.2f / %.2f |" % (
                 n, names[kind], w["calls_per_s"], p["calls_per_s"],
                 w["calls_per_s"] / p["calls_per_s"], w["p50_us"], w["p99_us"], p["p50_us"], p["p99_us"],
-                w["server_cpu_us_per_call"], p["server_cpu_us_per_call"]))
+                w["server_cpu_us_per_call"], p["server_cpu_us_per_call"],
+                w["client_cores"], p["client_cores"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"cpus": os.cpu_count(), "seconds": a.seconds,
