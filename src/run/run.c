@@ -121,6 +121,7 @@ call(weft__run *r, uint32_t v, const weft__node *nd, weft__worker *w)
 	weft_ctx ctx;
 	ctx.run = r;
 	ctx.node = v;
+	ctx.w = w;
 	ctx.worker = (int)weft__worker_index(w);
 	ctx.has_msg = 0;
 	ctx.children = NULL;
@@ -303,7 +304,7 @@ run_node(weft__run *r, uint32_t v, weft__worker *w, weft__tbuf *tb)
 			pushed += nready;
 		}
 		if (pushed)
-			weft__notify(r->pool);
+			weft__worker_notify(w);
 		if (next == WEFT__NONE)
 			return;
 		v = next;
@@ -329,7 +330,7 @@ handle(void *ctx, uint64_t arg, weft__worker *w)
 			weft__worker_push(w,
 			    weft__job(r->handler,
 				WEFT__RANGE | (uint64_t)mid << 26 | hi));
-			weft__notify(r->pool);
+			weft__worker_notify(w);
 			hi = mid;
 		}
 		size_t end = (size_t)hi * r->unit;

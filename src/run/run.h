@@ -96,6 +96,8 @@ typedef struct weft__child weft__child;
 struct weft_ctx {
 	weft__run *run;
 	uint32_t node;
+	weft__worker *w; /* the worker running the task: spawn and wait use
+			    it instead of a thread-local lookup */
 	int worker;
 	int has_msg;
 	weft_task *children; /* spawned, not yet waited */

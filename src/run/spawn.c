@@ -97,6 +97,7 @@ child_run(weft__pjob *j, weft__worker *w)
 		weft_ctx ctx;
 		ctx.run = r;
 		ctx.node = t->node;
+		ctx.w = w;
 		ctx.worker = (int)weft__worker_index(w);
 		ctx.has_msg = 0;
 		ctx.children = NULL;
@@ -119,7 +120,7 @@ weft_spawn(weft_ctx *ctx, weft_fn fn, size_t nargs, const weft_value *args)
 {
 	if (!ctx || !fn || (nargs && !args))
 		return NULL;
-	weft__worker *w = weft__worker_current();
+	weft__worker *w = ctx->w;
 	weft_task *t = task_alloc();
 	if (!t)
 		return NULL;
@@ -148,7 +149,7 @@ weft_spawn(weft_ctx *ctx, weft_fn fn, size_t nargs, const weft_value *args)
 	ctx->children = t;
 	if (w && weft__pjob_fits(&t->job)) {
 		weft__worker_push(w, weft__pjob_encode(&t->job));
-		weft__notify(weft__worker_pool(w));
+		weft__worker_notify(w);
 	} else {
 		child_run(&t->job, w); /* no queue to put it on */
 	}
@@ -168,9 +169,8 @@ child_unlink(weft_ctx *ctx, weft_task *t)
 }
 
 static void
-join(weft_task *t)
+join(weft__worker *w, weft_task *t)
 {
-	weft__worker *w = weft__worker_current();
 	if (w)
 		weft__worker_help_until(w, &t->done);
 	else
@@ -196,7 +196,7 @@ weft_wait(weft_ctx *ctx, size_t n, weft_task **tasks, weft_value *results)
 				rc = WEFT_EINVAL;
 			continue;
 		}
-		join(t);
+		join(ctx->w, t);
 		if (t->rc != WEFT_OK && rc == WEFT_OK) {
 			rc = t->rc;
 			snprintf(ctx->child_msg, sizeof ctx->child_msg, "%s",

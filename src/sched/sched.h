@@ -75,10 +75,12 @@ unsigned weft__worker_index(const weft__worker *w);
 
 /* Queues a job on the owner's deque (w must be the calling thread's
  * worker). When the deque cannot grow, runs the job at once instead: a job
- * is never dropped. Call weft__notify() after a batch of pushes. */
+ * is never dropped. Call weft__worker_notify() after a batch of pushes. */
 void weft__worker_push(weft__worker *w, uint64_t job);
-/* Wakes one sleeping worker if no worker is already looking for work. */
-void weft__notify(weft_pool *p);
+/* After w pushed on its own deque: wakes one sleeping worker if no worker
+ * is already looking for work. Free when w is its pool's only worker: no
+ * one else could take the job. */
+void weft__worker_notify(weft__worker *w);
 /* Queues a job from any thread (through the injection queue when the
  * caller is not a worker of p) and wakes a worker. WEFT_OK/WEFT_ENOMEM. */
 int weft__submit(weft_pool *p, uint64_t job);
