@@ -1,10 +1,7 @@
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "base/alloc.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,32 +57,14 @@ weft__malloc(size_t size)
 	return weft__alloc.malloc_fn(weft__alloc.ud, size ? size : 1);
 }
 
-/* Big arrays (a graph's, a compute's per-node slots) are asked to live on
- * transparent huge pages where the kernel does that on request: one page
- * fault per 2 MiB instead of 512 (faults were most of the run time of a
- * fresh million-node graph), and fewer TLB misses. Only a hint: a refusal
- * changes nothing. */
-#define WEFT__HUGE ((size_t)2 << 20)
-
-static void
-hint_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-	if (!p || bytes < 2 * WEFT__HUGE)
-		return;
-	/* Whole pages around the block: for a block of its own mapping (what
-	 * glibc gives for big sizes) that is the whole mapping, which is then
-	 * not split, so realloc can still move it with mremap. */
-	long pg = sysconf(_SC_PAGESIZE);
-	uintptr_t m = (uintptr_t)(pg > 0 ? pg : 4096) - 1;
-	uintptr_t a = (uintptr_t)p & ~m;
-	uintptr_t e = ((uintptr_t)p + bytes + m) & ~m;
-	madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)bytes;
-#endif
-}
+/* No transparent-huge-page hint on big arrays (a graph's, a compute's
+ * per-node slots; there was one): on this project's VMs a fresh 2 MiB page
+ * is often memory the host has taken back, and zeroing it made a fresh
+ * million-node compute on one thread cost 78-200 ns per task from run to
+ * run, against a steady ~100 ns with 4 KiB pages (bench/run, weft against
+ * Taskflow, 5 rounds each way, 2026-12-02). Where huge pages pay,
+ * /sys/kernel/mm/transparent_hugepage/enabled = always gives them to every
+ * process without a hint. */
 
 void *
 weft__calloc(size_t n, size_t size)
@@ -97,17 +76,12 @@ weft__calloc(size_t n, size_t size)
 		/* libc's calloc knows a fresh mapping is zero already: a
 		 * compute's per-node slots were zeroed twice, by the kernel's
 		 * page faults and then by memset, and the faults were most of
-		 * the setup of a million-node compute. The hint comes after:
-		 * those pages are not touched yet. */
-		void *p = calloc(bytes ? bytes : 1, 1);
-		hint_huge(p, bytes);
-		return p;
+		 * the setup of a million-node compute. */
+		return calloc(bytes ? bytes : 1, 1);
 	}
 	void *p = weft__malloc(bytes);
-	if (p) {
-		hint_huge(p, bytes);
+	if (p)
 		memset(p, 0, bytes);
-	}
 	return p;
 }
 
@@ -243,7 +217,6 @@ weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem)
 	void *nb = weft__realloc(*buf, ncap * elem);
 	if (!nb)
 		return WEFT_ENOMEM;
-	hint_huge(nb, ncap * elem);
 	*buf = nb;
 	*cap = ncap;
 	return WEFT_OK;
