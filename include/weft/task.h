@@ -55,7 +55,9 @@ typedef struct weft_task weft_task;
  * (run the work inline instead) or when `ctx` is NULL. A child of a
  * failed or canceled compute does not run (its wait gives WEFT_ECANCELED).
  * Children the task did not wait for are waited for (and their results
- * dropped) when it returns.
+ * dropped) when it returns. Threads: only from the running task itself,
+ * on the thread that was given `ctx` (the child goes on that worker's own
+ * queue); weft_wait likewise.
  */
 WEFT_API weft_task *weft_spawn(
     weft_ctx *ctx, weft_fn fn, size_t nargs, const weft_value *args);
