@@ -90,71 +90,23 @@ deque_grow(weft__deque *d, weft__deque_buf *old, int64_t t, int64_t b)
 }
 
 int
-weft__deque_push(weft__deque *d, uint64_t item)
+weft__deque_push_full(weft__deque *d, uint64_t item)
 {
 	int64_t b = weft_atomic_load_relaxed(&d->bottom);
 	weft__deque_buf *a = weft_atomic_load_relaxed(&d->buf);
-	if (b - d->top_cache > a->mask) {
-		/* Looks full: top_cache may just be stale. Acquire pairs with
-		 * the thieves' CAS on top: their reads of the slots below the
-		 * new top happen before we overwrite those slots. */
-		int64_t t = weft_atomic_load_acquire(&d->top);
-		d->top_cache = t;
-		if (b - t > a->mask) {
-			a = deque_grow(d, a, t, b);
-			if (!a)
-				return WEFT_ENOMEM;
-		}
+	/* top_cache may just be stale. Acquire pairs with the thieves' CAS on
+	 * top: their reads of the slots below the new top happen before we
+	 * overwrite those slots. */
+	int64_t t = weft_atomic_load_acquire(&d->top);
+	d->top_cache = t;
+	if (b - t > a->mask) {
+		a = deque_grow(d, a, t, b);
+		if (!a)
+			return WEFT_ENOMEM;
 	}
 	weft_atomic_store_relaxed(&a->slots[b & a->mask], item);
-	/* Release store, not the paper's release fence + relaxed store: both
-	 * order the slot (and a new ring) before bottom, but TSan does not
-	 * model fences and reports the job's payload as a race. */
 	weft_atomic_store_release(&d->bottom, b + 1);
 	return WEFT_OK;
-}
-
-bool
-weft__deque_pop(weft__deque *d, uint64_t *item)
-{
-	int64_t b = weft_atomic_load_relaxed(&d->bottom);
-	/* top >= top_cache, so this is surely empty: skip the fence (an idle
-	 * owner polls its own deque often). */
-	if (b <= d->top_cache)
-		return false;
-	b--;
-	weft__deque_buf *a = weft_atomic_load_relaxed(&d->buf);
-	weft_atomic_store_relaxed(&d->bottom, b);
-	/* The bottom store must be visible before we read top, or a thief
-	 * and this pop can both take item b (store->load reordering, which
-	 * x86 does). Only a seq_cst fence orders a store before a load. */
-	weft_atomic_fence_seq_cst();
-	/* Acquire (the paper has relaxed) so that t may refresh top_cache,
-	 * which push() relies on; it costs nothing on x86. */
-	int64_t t = weft_atomic_load_acquire(&d->top);
-	if (t > b) {
-		/* Empty: thieves took everything. Undo the claim. */
-		weft_atomic_store_relaxed(&d->bottom, b + 1);
-		d->top_cache = t;
-		return false;
-	}
-	uint64_t x = weft_atomic_load_relaxed(&a->slots[b & a->mask]);
-	d->top_cache = t;
-	if (t == b) {
-		/* Last item: thieves may be taking it through top, so claim it
-		 * the way they do. Win or lose, the deque is now empty at
-		 * b + 1 and bottom returns there. */
-		bool won = weft_atomic_cas_seq_cst(&d->top, &t, t + 1);
-		weft_atomic_store_relaxed(&d->bottom, b + 1);
-		if (!won)
-			return false;
-		/* Our successful CAS read top with acquire, so b + 1 is a
-		 * valid bound. (On failure the new top was read relaxed and
-		 * must not become top_cache.) */
-		d->top_cache = b + 1;
-	}
-	*item = x;
-	return true;
 }
 
 int
