@@ -64,6 +64,9 @@ graph_bytes(size_t n, kind k, size_t *edges)
 		fprintf(stderr, "weft-graph-mem: building %zu nodes: %s\n", n,
 		    weft_graph_error(g));
 	weft_graph_free(g);
+	/* the freed graph's arrays would stay in weft's block cache and be
+	 * reused by the next graph, which would then add less */
+	weft_shutdown();
 	*edges = ne;
 	return err == WEFT_OK && kb1 >= 0 ? (double)(kb1 - kb0) * 1024.0 : -1;
 }

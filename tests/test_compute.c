@@ -469,6 +469,53 @@ test_random_dags(void **state)
 	}
 }
 
+/* Grows a chain in g to n nodes: node i = add_all(node i-1, i). */
+static weft_node
+chain_to(weft_graph *g, weft_node last, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		weft_arg a[2];
+		size_t k = 0;
+		if (i)
+			a[k++] = weft_ref(last);
+		a[k++] = weft_lit(weft_int((int64_t)i));
+		last = weft_delayed(g, add_all, k, a);
+		assert_true(weft_node_ok(last));
+	}
+	return last;
+}
+
+/* Big arrays of graphs and computes go through a cache of freed blocks
+ * (src/base/alloc.c): graphs built after others were freed, and a graph
+ * that grows into the blocks of one freed meanwhile (its content copied
+ * over), compute what a sequential evaluation gives. Sizes are past the
+ * cache's 1 MiB floor. */
+static void
+test_big_graphs_reuse_memory(void **state)
+{
+	(void)state;
+	uint64_t s = 7;
+	int rounds = tu_scale() < 1 ? 4 : 10;
+	for (int i = 0; i < rounds; i++) {
+		size_t n = 60000 + (size_t)(tu_rand(&s) % 200000);
+		random_dag_round(pools[i % 3], tu_rand(&s), n, 4);
+	}
+	for (int p = 0; p < 3; p++) {
+		weft_graph *a = weft_graph_new(), *b = weft_graph_new();
+		weft_node la = chain_to(a, (weft_node){ 0 }, 0, 70000);
+		weft_node lb = chain_to(b, (weft_node){ 0 }, 0, 300000);
+		weft_value r;
+		weft_opts o = { .pool = pools[p] };
+		assert_int_equal(weft_compute(b, 1, &lb, &r, &o), WEFT_OK);
+		assert_int_equal(weft_as_int(r), 300000LL * 299999 / 2);
+		weft_graph_free(b);
+		la = chain_to(a, la, 70000, 400000);
+		assert_int_equal(weft_compute(a, 1, &la, &r, &o), WEFT_OK);
+		assert_int_equal(weft_as_int(r), 400000LL * 399999 / 2);
+		weft_graph_free(a);
+	}
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -511,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_long_chain_no_recursion),
 		cmocka_unit_test(test_nested_compute),
 		cmocka_unit_test(test_random_dags),
+		cmocka_unit_test(test_big_graphs_reuse_memory),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -121,11 +121,13 @@ WEFT_API int weft_persist(weft_graph *g, size_t n, const weft_node *targets,
 WEFT_API weft_pool *weft_default_pool(void);
 
 /**
- * Frees the default pool, if it was created, and the block weft keeps from
- * the last compute for the next one (a compute's per-node state, 32 bytes
- * per node, kept when between 1 MiB and 256 MiB and only under the C
- * library's allocator). Optional (for leak checkers); no compute may run on
- * the default pool then. A later use creates a new one.
+ * Frees the default pool, if it was created, and the blocks weft keeps from
+ * freed graphs and finished computes for the next ones (big arrays: a
+ * compute's per-node state, a graph's nodes, argument slots and literals;
+ * blocks of 1 MiB to 256 MiB, at most 256 MiB in all, and only under the C
+ * library's allocator), so that a new graph reuses pages already mapped.
+ * Optional (for leak checkers, or to give that memory back); no compute may
+ * run on the default pool then. A later use creates a new one.
  */
 WEFT_API void weft_shutdown(void);
 

@@ -133,62 +133,145 @@ weft__free_aligned(void *p)
 }
 
 /*
- * The block cache. A compute's per-node state is one big zeroed block
- * (32 bytes per node), and fresh pages cost a page fault and the kernel's
- * zeroing each time: perf put a quarter of a million-node compute's CPU
- * time there. Keeping the last block for the next compute turns that into
- * a memset of memory already mapped. One block, 1 MiB to 256 MiB, and only
- * under the C library's allocator (a user's allocator sees every block come
- * and go, as its accounting expects); weft_shutdown() frees it.
+ * The block cache. A compute's per-node state is one big zeroed block (32
+ * bytes per node), and a graph's arrays are a few more (nodes, argument
+ * slots, successor links, literals); fresh pages cost a page fault and the
+ * kernel's zeroing each, which perf put at a quarter of a million-node
+ * compute's CPU time. Blocks of a freed graph or a finished compute are kept
+ * for the next ones, which then reuse pages already mapped: a memset or a
+ * memcpy instead of faults. At most WEFT__BLOCK_SLOTS blocks of 1 MiB to
+ * 256 MiB, 256 MiB in all, and only under the C library's allocator (a
+ * user's allocator sees every block come and go, as its accounting
+ * expects); weft_shutdown() frees them.
  */
 #define WEFT__BLOCK_MIN ((size_t)1 << 20)
 #define WEFT__BLOCK_MAX ((size_t)256 << 20)
+#define WEFT__BLOCK_TOTAL ((size_t)256 << 20)
+#define WEFT__BLOCK_SLOTS 8
 
 static pthread_mutex_t block_mu = PTHREAD_MUTEX_INITIALIZER;
-static void *block_p;
-static size_t block_bytes;
+static struct {
+	void *p;
+	size_t bytes;
+} blocks[WEFT__BLOCK_SLOTS];
+static size_t blocks_total;
+
+static int
+cacheable(size_t bytes)
+{
+	return bytes >= WEFT__BLOCK_MIN && bytes <= WEFT__BLOCK_MAX &&
+	    weft__alloc.malloc_fn == libc_malloc;
+}
+
+/* The smallest cached block of `bytes` to 4 x `bytes` (a block far bigger
+ * than asked would stay pinned under a small array), taken out of the
+ * cache; NULL when none. *got receives its size. */
+static void *
+block_take(size_t bytes, size_t *got)
+{
+	if (bytes < WEFT__BLOCK_MIN || weft__alloc.malloc_fn != libc_malloc)
+		return NULL;
+	void *p = NULL;
+	pthread_mutex_lock(&block_mu);
+	int best = -1;
+	for (int i = 0; i < WEFT__BLOCK_SLOTS; i++)
+		if (blocks[i].p && blocks[i].bytes >= bytes &&
+		    blocks[i].bytes / 4 <= bytes &&
+		    (best < 0 || blocks[i].bytes < blocks[best].bytes))
+			best = i;
+	if (best >= 0) {
+		p = blocks[best].p;
+		*got = blocks[best].bytes;
+		blocks[best].p = NULL;
+		blocks_total -= *got;
+	}
+	pthread_mutex_unlock(&block_mu);
+	return p;
+}
 
 void *
 weft__block_calloc(size_t bytes)
 {
-	if (bytes >= WEFT__BLOCK_MIN && weft__alloc.malloc_fn == libc_malloc) {
-		void *p = NULL;
-		pthread_mutex_lock(&block_mu);
-		/* not a block far bigger than asked: it would stay pinned */
-		if (block_p && block_bytes >= bytes && block_bytes / 4 <= bytes) {
-			p = block_p;
-			block_p = NULL;
-		}
-		pthread_mutex_unlock(&block_mu);
-		if (p)
-			return memset(p, 0, bytes);
-	}
+	size_t got;
+	void *p = block_take(bytes, &got);
+	if (p)
+		return memset(p, 0, bytes);
 	return weft__calloc(bytes, 1);
+}
+
+void *
+weft__block_realloc(void *p, size_t old_bytes, size_t bytes, size_t *got)
+{
+	void *q = block_take(bytes, got);
+	if (q) {
+		if (p)
+			memcpy(q, p, old_bytes < bytes ? old_bytes : bytes);
+		weft__free(p);
+		return q;
+	}
+	q = weft__realloc(p, bytes);
+	if (q)
+		*got = bytes;
+	return q;
 }
 
 void
 weft__block_free(void *p, size_t bytes)
 {
-	if (p && bytes >= WEFT__BLOCK_MIN && bytes <= WEFT__BLOCK_MAX &&
-	    weft__alloc.malloc_fn == libc_malloc) {
-		pthread_mutex_lock(&block_mu);
-		void *old = block_p;
-		block_p = p;
-		block_bytes = bytes;
-		pthread_mutex_unlock(&block_mu);
-		p = old;
+	void *drop[WEFT__BLOCK_SLOTS + 1];
+	int ndrop = 0;
+
+	if (!p)
+		return;
+	if (!cacheable(bytes)) {
+		weft__free(p);
+		return;
 	}
+	pthread_mutex_lock(&block_mu);
+	/* Room for it: smaller blocks go first, so the cache keeps the
+	 * biggest (the ones whose faults cost most), up to the total. */
+	for (;;) {
+		int free_slot = -1, smallest = -1;
+		for (int i = 0; i < WEFT__BLOCK_SLOTS; i++) {
+			if (!blocks[i].p)
+				free_slot = i;
+			else if (smallest < 0 ||
+			    blocks[i].bytes < blocks[smallest].bytes)
+				smallest = i;
+		}
+		if (free_slot >= 0 &&
+		    blocks_total + bytes <= WEFT__BLOCK_TOTAL) {
+			blocks[free_slot].p = p;
+			blocks[free_slot].bytes = bytes;
+			blocks_total += bytes;
+			p = NULL;
+			break;
+		}
+		if (smallest < 0 || blocks[smallest].bytes > bytes)
+			break; /* only bigger ones left: this one goes */
+		drop[ndrop++] = blocks[smallest].p;
+		blocks_total -= blocks[smallest].bytes;
+		blocks[smallest].p = NULL;
+	}
+	pthread_mutex_unlock(&block_mu);
 	weft__free(p);
+	for (int i = 0; i < ndrop; i++)
+		weft__free(drop[i]);
 }
 
 void
 weft__block_flush(void)
 {
+	void *drop[WEFT__BLOCK_SLOTS];
 	pthread_mutex_lock(&block_mu);
-	void *p = block_p;
-	block_p = NULL;
+	for (int i = 0; i < WEFT__BLOCK_SLOTS; i++) {
+		drop[i] = blocks[i].p;
+		blocks[i].p = NULL;
+	}
+	blocks_total = 0;
 	pthread_mutex_unlock(&block_mu);
-	weft__free(p);
+	for (int i = 0; i < WEFT__BLOCK_SLOTS; i++)
+		weft__free(drop[i]);
 }
 
 char *
@@ -201,23 +284,51 @@ weft__strdup(const char *s)
 	return d;
 }
 
+/* The capacity *cap doubles to for `need` elements of `elem` bytes, in
+ * *ncap; WEFT_ENOMEM on overflow. */
+static int
+grown_cap(size_t cap, size_t need, size_t elem, size_t *ncap)
+{
+	size_t n = cap ? cap : 16;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return WEFT_ENOMEM;
+		n *= 2;
+	}
+	if (n > SIZE_MAX / elem)
+		return WEFT_ENOMEM;
+	*ncap = n;
+	return WEFT_OK;
+}
+
 int
 weft__grow_slow(void **buf, size_t *cap, size_t need, size_t elem)
 {
+	size_t ncap;
 	if (need <= *cap)
 		return WEFT_OK;
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2)
-			return WEFT_ENOMEM;
-		ncap *= 2;
-	}
-	if (ncap > SIZE_MAX / elem)
+	if (grown_cap(*cap, need, elem, &ncap) != WEFT_OK)
 		return WEFT_ENOMEM;
 	void *nb = weft__realloc(*buf, ncap * elem);
 	if (!nb)
 		return WEFT_ENOMEM;
 	*buf = nb;
 	*cap = ncap;
+	return WEFT_OK;
+}
+
+int
+weft__block_grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap, got;
+	if (need <= *cap)
+		return WEFT_OK;
+	if (grown_cap(*cap, need, elem, &ncap) != WEFT_OK)
+		return WEFT_ENOMEM;
+	void *nb = weft__block_realloc(*buf, *cap * elem, ncap * elem, &got);
+	if (!nb)
+		return WEFT_ENOMEM;
+	*buf = nb;
+	*cap = got / elem; /* a cached block may hold more: use it all */
 	return WEFT_OK;
 }

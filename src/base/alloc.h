@@ -19,12 +19,22 @@ void weft__free(void *p);
  * weft__free_aligned. */
 void *weft__calloc_aligned(size_t n, size_t size, size_t align);
 void weft__free_aligned(void *p);
-/* Zeroed memory for a compute's per-node state, from a one-block cache of
- * the last such block when it is big enough (see alloc.c); give it back
- * with weft__block_free and the same size. */
+/* Big arrays that come and go with graphs and computes, through a small
+ * cache of freed blocks whose pages are mapped already (see alloc.c). Give
+ * each back with weft__block_free and its size in bytes (a smaller figure
+ * is fine: the cache then under-counts it). */
+/* Zeroed memory (a compute's per-node state). */
 void *weft__block_calloc(size_t bytes);
+/* Moves p (old_bytes of content, NULL for none) to a block of at least
+ * `bytes`; *got receives the block's size, which may be larger. NULL when
+ * out of memory, p then untouched. */
+void *weft__block_realloc(void *p, size_t old_bytes, size_t bytes,
+    size_t *got);
+/* weft__grow through the cache: *cap may end above the doubled size when a
+ * cached block is bigger. */
+int weft__block_grow(void **buf, size_t *cap, size_t need, size_t elem);
 void weft__block_free(void *p, size_t bytes);
-/* Frees the cached block (weft_shutdown, weft_set_allocator). */
+/* Frees the cached blocks (weft_shutdown, weft_set_allocator). */
 void weft__block_flush(void);
 /* Duplicates a NUL-terminated string; NULL on no memory. */
 char *weft__strdup(const char *s);

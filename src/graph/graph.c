@@ -60,11 +60,12 @@ weft_graph_free(weft_graph *g)
 	pthread_mutex_unlock(&weft__users_mu);
 	for (size_t i = 0; i < g->nlits; i++)
 		weft_value_release(&g->lits[i]);
-	weft__free(g->nodes);
-	weft__free(g->args);
-	weft__free(g->edge_next);
-	weft__free(g->edge_dst);
-	weft__free(g->lits);
+	/* the big arrays go to the block cache, for the next graph */
+	weft__block_free(g->nodes, g->cap * sizeof *g->nodes);
+	weft__block_free(g->args, g->slots_cap * sizeof *g->args);
+	weft__block_free(g->edge_next, g->slots_cap * sizeof *g->edge_next);
+	weft__block_free(g->edge_dst, g->slots_cap * sizeof *g->edge_dst);
+	weft__block_free(g->lits, g->lits_cap * sizeof *g->lits);
 	weft__free(g->keys);
 	weft__free(g->kmap);
 	weft__free(g->keyat);
@@ -332,25 +333,28 @@ check_args(
 static int
 reserve(weft_graph *g, size_t nargs, size_t nlit)
 {
-	size_t sc = g->slots_cap;
-	if (weft__grow((void **)&g->nodes, &g->cap, g->n + 1, sizeof *g->nodes))
+	size_t sc = g->slots_cap, got;
+	if (weft__block_grow((void **)&g->nodes, &g->cap, g->n + 1,
+		sizeof *g->nodes))
 		return WEFT_ENOMEM;
-	if (weft__grow((void **)&g->lits, &g->lits_cap, g->nlits + nlit,
+	if (weft__block_grow((void **)&g->lits, &g->lits_cap, g->nlits + nlit,
 		sizeof *g->lits))
 		return WEFT_ENOMEM;
 	/* the three slot arrays grow together */
-	if (weft__grow((void **)&g->args, &sc, g->nslots + nargs,
+	if (weft__block_grow((void **)&g->args, &sc, g->nslots + nargs,
 		sizeof *g->args))
 		return WEFT_ENOMEM;
 	/* If one of the two below fails, slots_cap keeps the old capacity:
 	 * arrays that did grow are only larger than it says, which is safe,
 	 * and the next call grows them again. */
 	if (sc != g->slots_cap) {
-		uint32_t *a = weft__realloc(g->edge_next, sc * sizeof *a);
+		size_t old = g->slots_cap * sizeof(uint32_t);
+		uint32_t *a = weft__block_realloc(g->edge_next, old,
+		    sc * sizeof *a, &got);
 		if (!a)
 			return WEFT_ENOMEM;
 		g->edge_next = a;
-		a = weft__realloc(g->edge_dst, sc * sizeof *a);
+		a = weft__block_realloc(g->edge_dst, old, sc * sizeof *a, &got);
 		if (!a)
 			return WEFT_ENOMEM;
 		g->edge_dst = a;
