@@ -139,6 +139,9 @@ typedef struct bench_runtime {
 /* Milliseconds on a monotonic clock. */
 double bench_now_ms(void);
 
+/* qsort comparison of doubles, ascending (for medians). */
+int bench_cmp_double(const void *x, const void *y);
+
 /* A "Vm...:" field of /proc/self/status (VmRSS, VmHWM) in kB, or -1. */
 long bench_status_kb(const char *field);
 

@@ -648,8 +648,8 @@ idle_rep(const bench_runtime *rt, void *st, const args *a, int rep)
 	return status;
 }
 
-static int
-cmp_double(const void *x, const void *y)
+int
+bench_cmp_double(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
 	return (a > b) - (a < b);
@@ -677,7 +677,7 @@ wake_rep(const bench_runtime *rt, void *st, const args *a, int rep)
 		us[i] = (bench_now_ms() - t0) * 1e3;
 		ok &= t.check == want;
 	}
-	qsort(us, SAMPLES, sizeof(us[0]), cmp_double);
+	qsort(us, SAMPLES, sizeof(us[0]), bench_cmp_double);
 	emit_head(rt, a, &p, rep);
 	json_num(stdout, "run_ms", us[SAMPLES / 2] / 1e3);
 	json_num(stdout, "wake_us", us[SAMPLES / 2]);

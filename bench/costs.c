@@ -7,9 +7,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <weft.h>
+
+#include "bench.h"
 
 static int
 inc(weft_ctx *c, size_t n, const weft_value *a, weft_value *o)
@@ -27,20 +28,6 @@ nop(void *ud, const weft_task_info *ti)
 	(void)ti;
 }
 
-static double
-now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 int
 main(int argc, char **argv)
@@ -70,9 +57,9 @@ main(int argc, char **argv)
 				o.callbacks = &cb;
 			weft_trace_clear(tr);
 			weft_value v;
-			double t0 = now_ns();
+			double t0 = bench_now_ms();
 			int rc = weft_compute(g, 1, &x, &v, &o);
-			t[m][r] = (now_ns() - t0) / N;
+			t[m][r] = (bench_now_ms() - t0) * 1e6 / N;
 			if (rc != WEFT_OK || weft_as_int(v) != N) {
 				fprintf(stderr, "weft-costs: wrong result (%s)\n",
 				    weft_graph_error(g));
@@ -82,7 +69,7 @@ main(int argc, char **argv)
 	printf("chain of %d, %u thread(s), median of %d rounds:\n", N,
 	    weft_pool_threads(p), ROUNDS);
 	for (int m = 0; m < MODES; m++) {
-		qsort(t[m], ROUNDS, sizeof t[m][0], cmp);
+		qsort(t[m], ROUNDS, sizeof t[m][0], bench_cmp_double);
 		printf("  %-16s %6.1f ns/task\n", name[m], t[m][ROUNDS / 2]);
 	}
 	weft_trace_free(tr);

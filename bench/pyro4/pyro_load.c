@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "loop.h"
 #include "pyro_msg.h"
 
@@ -146,13 +147,6 @@ out:
 	return NULL;
 }
 
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -191,7 +185,7 @@ main(int argc, char **argv)
 		k += w[i].n;
 		free(w[i].lat);
 	}
-	qsort(all, total, sizeof *all, cmp);
+	qsort(all, total, sizeof *all, bench_cmp_double);
 	printf("{\"calls\": %zu, \"calls_per_s\": %.1f, \"p50_us\": %.1f, "
 	       "\"p99_us\": %.1f, \"errors\": %d}\n",
 	    total, total / seconds, total ? all[total / 2] * 1e6 : 0.0,
