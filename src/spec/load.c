@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/alloc.h"
 #include "lib/lib.h"
@@ -1022,14 +1021,6 @@ read_keys(struct loader *L, const json_t *graph, size_t pe)
 		s->nkeys = ++i;
 	}
 	return WEFT_OK;
-}
-
-double
-weft__spec_now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int

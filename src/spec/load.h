@@ -5,6 +5,7 @@
 #ifndef WEFT_SPEC_LOAD_H
 #define WEFT_SPEC_LOAD_H
 
+#include "base/futex.h"
 #include "spec/spec_int.h"
 
 struct loader {
@@ -47,7 +48,12 @@ int weft__spec_fail_off(struct loader *L, int code, size_t off, size_t key,
 int weft__spec_read_file(struct loader *L, const char *path, size_t max_bytes);
 /* Parses L->text and compiles every key and the targets. */
 int weft__spec_load_text(struct loader *L, const weft_spec_opts *o);
-/* Seconds on the monotonic clock, for the load's timing statistics. */
-double weft__spec_now_s(void);
+/* Seconds on the monotonic clock, for the load's timing statistics: the
+ * core's clock (base/futex.h), in seconds. */
+static inline double
+weft__spec_now_s(void)
+{
+	return (double)weft__now_ns() * 1e-9;
+}
 
 #endif
