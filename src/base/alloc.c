@@ -169,8 +169,8 @@ cacheable(size_t bytes)
 static void *
 block_take(size_t bytes, size_t *got)
 {
-	if (bytes < WEFT__BLOCK_MIN || weft__alloc.malloc_fn != libc_malloc)
-		return NULL;
+	if (!cacheable(bytes))
+		return NULL; /* no cached block is bigger than the largest kept */
 	void *p = NULL;
 	pthread_mutex_lock(&block_mu);
 	int best = -1;
